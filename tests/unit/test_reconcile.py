@@ -1,0 +1,53 @@
+"""Desired vs installed flows -> one ordered batch."""
+
+from __future__ import annotations
+
+from ovsagent.pipeline import br_tun
+from ovsagent.pipeline.flow import AddFlow, DeleteFlows, Flow, Output, flow
+from ovsagent.pipeline.reconcile import diff_flows, strict_delete
+
+
+def _c(flows: list[Flow], cookie: int) -> list[Flow]:
+    return [f.with_cookie(cookie) for f in flows]
+
+
+def test_identical_sets_need_nothing() -> None:
+    flows = _c(br_tun.default_flows(1, 7, True), 7)
+    assert diff_flows(flows, list(reversed(flows))) == []
+
+
+def test_changed_actions_are_readded_not_deleted() -> None:
+    old = _c([br_tun.flood(1, 100, [2])], 7)
+    new = _c([br_tun.flood(1, 100, [2, 3])], 7)
+    assert diff_flows(new, old) == [AddFlow(new[0])]
+
+
+def test_new_cookie_generation_overwrites_in_place() -> None:
+    old = _c(br_tun.default_flows(1, 7, False), 7)
+    new = _c(br_tun.default_flows(1, 8, False), 8)
+    mods = diff_flows(new, old)
+    assert all(isinstance(m, AddFlow) for m in mods) and len(mods) == len(new)
+
+
+def test_stale_flows_deleted_first_strictly_with_their_cookie() -> None:
+    keep = flow(0, 1, {"in_port": 1}, goto=2, cookie=7)
+    stale = flow(0, 1, {"in_port": 9}, goto=4, cookie=5)
+    add = flow(22, 0, cookie=7)
+    mods = diff_flows([keep, add], [keep, stale])
+    assert mods == [strict_delete(stale), AddFlow(add)]
+    d = mods[0]
+    assert isinstance(d, DeleteFlows) and d.strict
+    assert d.filter.cookie == 5 and d.filter.cookie_mask == 2**64 - 1
+    assert (d.filter.table, d.filter.priority, d.filter.match) == stale.key
+
+
+def test_learned_flows_are_ignored() -> None:
+    learned = Flow(20, 1, flow(20, 1, {"vlan_vid": 0x1001}).match, (Output(2),), hard_timeout=300)
+    assert diff_flows([], [learned]) == []
+
+
+def test_duplicate_installed_keys_with_other_cookies_are_cleaned() -> None:
+    mine = flow(0, 0, cookie=7)
+    theirs = flow(0, 0, cookie=5)
+    mods = diff_flows([mine], [theirs])
+    assert mods == [AddFlow(mine)]
