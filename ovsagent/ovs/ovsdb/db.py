@@ -1,0 +1,137 @@
+"""Views over the IDL replica handed to read and transaction functions.
+
+A *read function* gets a :class:`DbView` while the client holds the IDL
+lock; a *transaction op* gets a :class:`TxnView` inside one OVSDB
+transaction. Both must return plain Python data, never IDL rows (rows are
+only valid while the lock is held).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from ovsdbapp.backend.ovs_idl import idlutils
+
+from ovsagent.ovs.ovsdb.errors import BridgeNotFound, PortNotFound
+
+Row = Any  # ovs.db.idl.Row (untyped library)
+
+INVALID_OFPORT = -1
+
+
+def optional(value: Any) -> Any:
+    """An optional IDL column (``[]`` or ``[x]``) -> ``None`` or ``x``."""
+    if isinstance(value, list):
+        return value[0] if value else None
+    return value
+
+
+def parse_ofport(value: Any) -> int | None:
+    """``ofport`` as read anywhere (``[3]``, ``[]``, ``3``, ``-1``) -> int or None.
+
+    ``None`` means "not assigned yet", :data:`INVALID_OFPORT` means vswitchd
+    failed to create the interface.
+    """
+    value = optional(value)
+    if value is None or value == "":
+        return None
+    return int(value)
+
+
+def is_valid_ofport(ofport: int | None) -> bool:
+    """True for a usable OpenFlow port number (1 .. 0xfeff)."""
+    return ofport is not None and 0 < ofport < 0xFF00
+
+
+def str_map(value: Any) -> dict[str, str]:
+    """A map column -> a fresh ``dict[str, str]`` copy."""
+    return {str(k): str(v) for k, v in (value or {}).items()}
+
+
+class DbView:
+    """Read access to the replica (valid only while the IDL lock is held)."""
+
+    def __init__(self, idl: Any) -> None:
+        self.idl = idl
+
+    def rows(self, table: str) -> Iterable[Row]:
+        """All rows of ``table``."""
+        return self.idl.tables[table].rows.values()  # type: ignore[no-any-return]
+
+    def lookup(self, table: str, name: str) -> Row | None:
+        """The row of ``table`` whose ``name`` is ``name`` (indexed), or None."""
+        return idlutils.row_by_value(self.idl, table, "name", name, None)
+
+    def bridge(self, name: str) -> Row:
+        """The Bridge row ``name``; :class:`BridgeNotFound` if absent."""
+        row = self.lookup("Bridge", name)
+        if row is None:
+            raise BridgeNotFound(name)
+        return row
+
+    def port(self, name: str) -> Row:
+        """The Port row ``name``; :class:`PortNotFound` if absent."""
+        row = self.lookup("Port", name)
+        if row is None:
+            raise PortNotFound(name)
+        return row
+
+    def interface(self, name: str) -> Row:
+        """The Interface row ``name``; :class:`PortNotFound` if absent."""
+        row = self.lookup("Interface", name)
+        if row is None:
+            raise PortNotFound(name)
+        return row
+
+    def open_vswitch(self) -> Row:
+        """The single Open_vSwitch row."""
+        return next(iter(self.rows("Open_vSwitch")))
+
+    def bridge_of_port(self, port: Row) -> Row | None:
+        """The Bridge holding ``port`` (a scan over bridges, not ports)."""
+        for bridge in self.rows("Bridge"):
+            if port in bridge.ports:
+                return bridge
+        return None
+
+
+class TxnView(DbView):
+    """A :class:`DbView` inside an open OVSDB transaction."""
+
+    def __init__(self, idl: Any, txn: Any) -> None:
+        super().__init__(idl)
+        self.txn = txn
+
+    def insert(self, table: str) -> Row:
+        """A new row of ``table`` (written on commit)."""
+        return self.txn.insert(self.idl.tables[table])
+
+    def expect_interface(self, iface: Row) -> None:
+        """Have the commit warn if vswitchd cannot create ``iface``."""
+        expected = getattr(self.txn, "expected_ifaces", None)
+        if expected is not None:
+            expected.add(iface.uuid)
+
+
+def merge_map(row: Row, column: str, values: Mapping[str, str]) -> bool:
+    """Merge ``values`` into map column ``column`` key by key; True if it changed.
+
+    Other keys are kept. The old value is verified, so a concurrent writer
+    makes the transaction retry instead of losing its keys.
+    """
+    current = str_map(getattr(row, column, None))
+    merged = {**current, **{str(k): str(v) for k, v in values.items()}}
+    if merged == current:
+        return False
+    row.verify(column)
+    setattr(row, column, merged)
+    return True
+
+
+def set_if_changed(row: Row, column: str, value: Any) -> bool:
+    """Write ``value`` into ``column`` unless it already holds it; True if written."""
+    if getattr(row, column, None) == value:
+        return False
+    setattr(row, column, value)
+    return True

@@ -1,0 +1,139 @@
+"""The IDL underneath the client: schema fetch, column selection, up/down tracking.
+
+The ``ovs`` IDL reconnects by itself after ovsdb-server restarts; this
+subclass only *observes* it: after every ``run()`` it tells listeners when
+the replica became usable (monitoring) or unusable (disconnected), and wakes
+threads waiting on :attr:`Idl.changed` so they never poll.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+from ovs import jsonrpc, poller, stream
+from ovs.db import idl as ovs_idl
+from ovsdbapp.backend.ovs_idl import connection as ovsdbapp_connection
+
+from ovsagent.ovs.ovsdb.errors import OvsdbConnectionError
+
+LOG = logging.getLogger(__name__)
+
+SCHEMA_NAME = "Open_vSwitch"
+
+# Columns never replicated: vswitchd rewrites them every few seconds, which
+# would turn into a steady stream of useless updates (one per interface).
+EXCLUDED_COLUMNS: frozenset[str] = frozenset({"statistics"})
+
+ConnectionListener = Callable[[bool], None]
+
+
+def split_endpoints(endpoint: str) -> list[str]:
+    """``"unix:/a,tcp:127.0.0.1:6640"`` -> each remote, stripped, empty ones dropped."""
+    return [part.strip() for part in endpoint.split(",") if part.strip()]
+
+
+def selected_columns(schema_json: Mapping[str, Any],
+                     excluded: Iterable[str] = EXCLUDED_COLUMNS) -> dict[str, list[str]]:
+    """Map every table of ``schema_json`` to its columns minus ``excluded``."""
+    drop = set(excluded)
+    return {
+        table: sorted(col for col in spec.get("columns", {}) if col not in drop)
+        for table, spec in schema_json.get("tables", {}).items()
+    }
+
+
+def _transact_block(rpc: jsonrpc.Connection, request: jsonrpc.Message,
+                    deadline: float) -> tuple[int, jsonrpc.Message | None]:
+    """``rpc.transact_block`` with a deadline (``time.monotonic()`` based)."""
+    error = rpc.send(request)
+    while not error:
+        rpc.run()
+        error, reply = rpc.recv()
+        if error == errno.EAGAIN:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return errno.ETIMEDOUT, None
+            waiter = poller.Poller()
+            rpc.wait(waiter)
+            rpc.recv_wait(waiter)
+            waiter.timer_wait(int(remaining * 1000) + 1)
+            waiter.block()
+            error = 0
+            continue
+        if reply is not None and reply.id == request.id and reply.type in (
+                jsonrpc.Message.T_REPLY, jsonrpc.Message.T_ERROR):
+            return 0, reply
+    return error, None
+
+
+def fetch_schema(endpoint: str, timeout: float) -> dict[str, Any]:
+    """Download the Open_vSwitch schema from the first remote that answers."""
+    deadline = time.monotonic() + timeout
+    reasons: list[str] = []
+    for remote in split_endpoints(endpoint):
+        remaining_ms = max(0, int((deadline - time.monotonic()) * 1000))
+        err, strm = stream.Stream.open_block(stream.Stream.open(remote), remaining_ms)
+        if err:
+            reasons.append(f"{remote}: {os.strerror(err)}")
+            continue
+        rpc = jsonrpc.Connection(strm)
+        try:
+            request = jsonrpc.Message.create_request("get_schema", [SCHEMA_NAME])
+            err, reply = _transact_block(rpc, request, deadline)
+        finally:
+            rpc.close()
+        if err or reply is None:
+            reasons.append(f"{remote}: {os.strerror(err) if err > 0 else 'end of file'}")
+        elif reply.error:
+            reasons.append(f"{remote}: get_schema failed: {reply.error}")
+        else:
+            result: dict[str, Any] = reply.result
+            return result
+    raise OvsdbConnectionError(endpoint, "; ".join(reasons) or "no remote given")
+
+
+def schema_helper(schema_json: dict[str, Any]) -> ovs_idl.SchemaHelper:
+    """A schema helper registering every table, without :data:`EXCLUDED_COLUMNS`."""
+    helper = ovs_idl.SchemaHelper(None, schema_json)
+    for table, columns in selected_columns(schema_json).items():
+        helper.register_columns(table, columns)
+    return helper
+
+
+class Idl(ovsdbapp_connection.OvsdbIdl):  # type: ignore[misc]
+    """An ovsdbapp IDL that reports connection state changes and wakes waiters."""
+
+    def __init__(self, remote: str, helper: ovs_idl.SchemaHelper) -> None:
+        super().__init__(remote, helper)
+        self.changed: threading.Condition | None = None
+        self.listeners: list[ConnectionListener] = []
+        self._up = False
+
+    def is_up(self) -> bool:
+        """True when connected and the replica is in sync (monitoring)."""
+        return bool(self.state == self.IDL_S_MONITORING and self._session.is_connected())
+
+    def run(self) -> bool:
+        """Process server messages, then publish state changes and wake waiters."""
+        changed = bool(super().run())
+        up = self.is_up()
+        if up != self._up:
+            self._up = up
+            LOG.info("OVSDB %s %s", self.session_name(), "in sync" if up else "disconnected")
+            for listener in list(self.listeners):
+                try:
+                    listener(up)
+                except Exception:
+                    LOG.exception("OVSDB connection listener failed")
+        if self.changed is not None:
+            # RuntimeError: run() outside the connection lock, so nobody waits.
+            with contextlib.suppress(RuntimeError):
+                self.changed.notify_all()
+        return changed

@@ -1,0 +1,98 @@
+"""Interface rows as immutable values, and reads of a bridge's interfaces/VIFs."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
+
+from ovsagent.ovs.ovsdb.connection import OvsdbClient
+from ovsagent.ovs.ovsdb.db import DbView, optional, parse_ofport, str_map
+
+# external_ids keys written by Nova / os-vif (and our test bench) on VIFs.
+IFACE_ID = "iface-id"
+ATTACHED_MAC = "attached-mac"
+IFACE_STATUS = "iface-status"
+VM_UUID = "vm-uuid"
+
+_EMPTY: Mapping[str, str] = MappingProxyType({})
+
+
+def frozen_map(value: Mapping[str, str] | None) -> Mapping[str, str]:
+    """A read-only copy of ``value``."""
+    return MappingProxyType(dict(value)) if value else _EMPTY
+
+
+@dataclass(frozen=True)
+class InterfaceInfo:
+    """What the agent needs to know about one Interface row."""
+
+    name: str
+    uuid: str = ""
+    type: str = ""
+    ofport: int | None = None
+    external_ids: Mapping[str, str] = field(default_factory=lambda: _EMPTY, hash=False)
+    mac_in_use: str | None = None
+
+    @property
+    def iface_id(self) -> str | None:
+        """Neutron port id (``external_ids:iface-id``), None for non-VIFs."""
+        return self.external_ids.get(IFACE_ID)
+
+    @property
+    def attached_mac(self) -> str | None:
+        """``external_ids:attached-mac``."""
+        return self.external_ids.get(ATTACHED_MAC)
+
+    @property
+    def iface_status(self) -> str | None:
+        """``external_ids:iface-status`` (``active`` once plugged)."""
+        return self.external_ids.get(IFACE_STATUS)
+
+    @property
+    def vm_uuid(self) -> str | None:
+        """``external_ids:vm-uuid``."""
+        return self.external_ids.get(VM_UUID)
+
+    @property
+    def is_vif(self) -> bool:
+        """True when the interface carries a Neutron port id."""
+        return bool(self.iface_id)
+
+
+def interface_info(row: Any) -> InterfaceInfo:
+    """Build an :class:`InterfaceInfo` from an IDL row or a frozen row copy."""
+    mac = optional(getattr(row, "mac_in_use", None))
+    return InterfaceInfo(
+        name=str(row.name),
+        uuid=str(row.uuid),
+        type=str(getattr(row, "type", "") or ""),
+        ofport=parse_ofport(getattr(row, "ofport", None)),
+        external_ids=frozen_map(str_map(getattr(row, "external_ids", None))),
+        mac_in_use=str(mac) if mac else None,
+    )
+
+
+def _bridge_interfaces(db: DbView, bridge: str) -> list[InterfaceInfo]:
+    result: list[InterfaceInfo] = []
+    for port in db.bridge(bridge).ports:
+        if port.name == bridge:
+            continue
+        result.extend(interface_info(iface) for iface in port.interfaces)
+    return sorted(result, key=lambda info: info.name)
+
+
+def list_interfaces(client: OvsdbClient, bridge: str) -> list[InterfaceInfo]:
+    """Every interface on ``bridge`` except its own internal port, by name."""
+    return client.read(lambda db: _bridge_interfaces(db, bridge))
+
+
+def get_vifs(client: OvsdbClient, bridge: str) -> list[InterfaceInfo]:
+    """Interfaces on ``bridge`` that carry ``external_ids:iface-id``."""
+    return [info for info in list_interfaces(client, bridge) if info.is_vif]
+
+
+def get_interface(client: OvsdbClient, name: str) -> InterfaceInfo:
+    """The Interface ``name``; :class:`PortNotFound` if absent."""
+    return client.read(lambda db: interface_info(db.interface(name)))
