@@ -78,6 +78,8 @@ FIELD_KINDS: dict[str, str] = {
     "metadata": "int",
     "reg5": "int",
     "reg6": "int",
+    # NXM 16-bit TCI (PCP|CFI|VID): learned br-tun flows load 0 into it.
+    "vlan_tci": "int",
 }
 
 # Canonical order of match fields (used for rendering and sorting).
@@ -114,8 +116,26 @@ def normalize_match_value(field_name: str,
         full = _full_mask(field_name)
         if m == full:
             return v
-        return Masked(v, m)
+        # A switch keeps only the bits under the mask (OVS dumps value & mask).
+        return Masked(_and(field_name, v, m), m)
     return normalize_value(field_name, value)
+
+
+# Widths of the integer fields, for "all ones" masks.
+_INT_BITS = {"in_port": 32, "eth_type": 16, "vlan_pcp": 3, "ip_proto": 8, "arp_op": 16,
+             "icmpv4_type": 8, "icmpv6_type": 8, "tunnel_id": 64, "metadata": 64,
+             "reg5": 32, "reg6": 32, "vlan_tci": 16}
+
+
+def _and(field_name: str, value: FieldValue, mask: FieldValue) -> FieldValue:
+    kind = FIELD_KINDS[field_name]
+    if kind == "int":
+        return int(value) & int(mask)
+    if kind == "mac":
+        return ":".join(f"{int(a, 16) & int(b, 16):02x}"
+                        for a, b in zip(str(value).split(":"), str(mask).split(":"), strict=True))
+    addr = ipaddress.ip_address(value)
+    return str(ipaddress.ip_address(int(addr) & int(ipaddress.ip_address(mask))))
 
 
 def _full_mask(field_name: str) -> FieldValue | None:
@@ -128,7 +148,8 @@ def _full_mask(field_name: str) -> FieldValue | None:
         return "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"
     if field_name == "vlan_vid":
         return 0x1FFF
-    return None
+    bits = _INT_BITS.get(field_name)
+    return (1 << bits) - 1 if bits else None
 
 
 def ip_match(address: str) -> MatchValue:
