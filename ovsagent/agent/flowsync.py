@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from ovsagent.ovs.openflow.base import BundleError, OpenFlowDriver
-from ovsagent.pipeline.flow import Flow, FlowFilter
+from ovsagent.pipeline.flow import DeleteFlows, Flow, FlowFilter
 from ovsagent.pipeline.reconcile import diff_flows
 
 LOG = logging.getLogger(__name__)
@@ -46,13 +46,21 @@ class FlowSync:
     def installed(self, bridge: str) -> list[Flow]:
         return list(self._installed.get(bridge, {}).values())
 
-    def sync(self, bridge: str, desired: Iterable[Flow]) -> SyncResult:
-        """Make ``bridge`` hold exactly ``desired`` (learned flows aside)."""
+    def sync(self, bridge: str, desired: Iterable[Flow], allow_deletes: bool = True
+             ) -> SyncResult:
+        """Make ``bridge`` hold exactly ``desired`` (learned flows aside).
+
+        With ``allow_deletes=False`` (right after a restart, before the agent
+        has resynced) flows are only added or overwritten; stale ones stay
+        until a later sync may delete them.
+        """
         start = time.monotonic()
         if bridge not in self._installed:
             self.reload(bridge)
         want = list(desired)
         mods = diff_flows(want, self._installed[bridge].values())
+        if not allow_deletes:
+            mods = [m for m in mods if not isinstance(m, DeleteFlows)]
         if mods:
             try:
                 self.driver.apply(bridge, mods)
@@ -60,5 +68,7 @@ class FlowSync:
                 LOG.exception("bundle for %s rejected; re-reading its flows", bridge)
                 self.reload(bridge)
                 raise
-            self._installed[bridge] = {f.key: f for f in want}
+            kept = {} if allow_deletes else dict(self._installed[bridge])
+            kept.update({f.key: f for f in want})
+            self._installed[bridge] = kept
         return SyncResult(bridge, len(mods), time.monotonic() - start)

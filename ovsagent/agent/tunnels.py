@@ -1,0 +1,95 @@
+"""Tunnel ports on br-tun: created on demand, removed when nothing uses them.
+
+Names follow the reference (``vxlan-c6120002``: type + the remote IP in hex),
+so ports a previous agent (ours or the reference) created are reused.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+
+from ovsagent.agent.settings import AgentSettings
+from ovsagent.ovs import ovsdb
+from ovsagent.pipeline.compute import FLOODING_ENTRY
+from ovsagent.pipeline.state import HostState, TunnelPort
+
+LOG = logging.getLogger(__name__)
+
+
+class TunnelManager:
+    """Keeps ``state.tunnels`` and the br-tun tunnel ports in step."""
+
+    def __init__(self, settings: AgentSettings, client: ovsdb.OvsdbClient,
+                 state: HostState) -> None:
+        self.s = settings
+        self.client = client
+        self.state = state
+
+    def wanted(self, tunnel_type: str, remote_ip: str) -> bool:
+        """Whether a tunnel to ``remote_ip`` makes sense on this host."""
+        if tunnel_type not in self.s.tunnel_types or not self.s.local_ip:
+            return False
+        if remote_ip == self.s.local_ip:
+            return False
+        try:
+            remote = ipaddress.ip_address(remote_ip)
+        except ValueError:
+            LOG.warning("ignoring tunnel endpoint %r: not an IP address", remote_ip)
+            return False
+        return remote.version == ipaddress.ip_address(self.s.local_ip).version
+
+    def ensure(self, tunnel_type: str, remote_ip: str) -> TunnelPort | None:
+        """The tunnel port to ``remote_ip``, creating it if needed (None if unwanted)."""
+        key = (tunnel_type, remote_ip)
+        if key in self.state.tunnels:
+            return self.state.tunnels[key]
+        if not self.wanted(tunnel_type, remote_ip):
+            return None
+        assert self.s.local_ip is not None
+        name = ovsdb.tunnel_port_name(tunnel_type, remote_ip)
+        ovsdb.add_tunnel_port(
+            self.client, self.s.tunnel_bridge, name, tunnel_type, self.s.local_ip, remote_ip,
+            dst_port=self.s.vxlan_udp_port if tunnel_type == "vxlan" else None,
+            csum=self.s.tunnel_csum, df_default=self.s.dont_fragment)
+        ofport = ovsdb.get_ofport(self.client, name, timeout=self.s.ovsdb_timeout)
+        if ofport <= 0:
+            LOG.error("tunnel port %s to %s got no valid ofport (%s)", name, remote_ip, ofport)
+            return None
+        tunnel = TunnelPort(tunnel_type, remote_ip, ofport)
+        self.state.tunnels[key] = tunnel
+        LOG.info("tunnel port %s (ofport %d) to %s created", name, ofport, remote_ip)
+        return tunnel
+
+    def in_use(self, tunnel_type: str, remote_ip: str) -> bool:
+        """With l2pop a tunnel lives while some local network floods to it."""
+        if not self.s.l2_population:
+            return True
+        for net_id, remotes in self.state.fdb.items():
+            net = self.state.networks.get(net_id)
+            if (net is not None and net.segment.network_type == tunnel_type
+                    and FLOODING_ENTRY in remotes.get(remote_ip, ())):
+                return True
+        return False
+
+    def remove_unused(self, only: set[tuple[str, str]] | None = None) -> list[str]:
+        """Delete tunnel ports nothing uses any more, in one OVSDB operation."""
+        doomed = [key for key in (only if only is not None else set(self.state.tunnels))
+                  if key in self.state.tunnels and not self.in_use(*key)]
+        names = [ovsdb.tunnel_port_name(t, ip) for t, ip in doomed]
+        if names:
+            ovsdb.delete_ports(self.client, self.s.tunnel_bridge, names)
+            for key in doomed:
+                del self.state.tunnels[key]
+            LOG.info("tunnel ports removed: %s", ", ".join(names))
+        return names
+
+    def remove(self, tunnel_type: str, remote_ip: str) -> bool:
+        """Server said the endpoint is gone (``tunnel_delete``)."""
+        key = (tunnel_type, remote_ip)
+        if key not in self.state.tunnels:
+            return False
+        ovsdb.delete_ports(self.client, self.s.tunnel_bridge,
+                           [ovsdb.tunnel_port_name(tunnel_type, remote_ip)])
+        del self.state.tunnels[key]
+        return True

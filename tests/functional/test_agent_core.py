@@ -1,0 +1,153 @@
+"""The agent core on two simulated hosts with an in-process fake server.
+
+Everything but neutron-server is real: OVSDB events, bridge setup, port
+wiring, computed flows installed by each OpenFlow driver, tunnels, VMs and
+pings. The fake server answers device details from a table and records
+``update_device_list``.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator, Mapping
+
+import pytest
+
+from ovsagent.agent.core import AgentCore
+from ovsagent.agent.settings import AgentSettings
+from ovsagent.agent.wiring import DeviceDetails
+from ovsagent.ovs import ovsdb
+from ovsagent.ovs.openflow.base import OpenFlowDriver
+from ovsagent.pipeline.flow import FlowFilter
+from ovsagent.pipeline.state import Segment
+from ovsagent.testbench import SimHost, SimVM, Testbed
+
+VX = Segment("vxlan", None, 1000)
+VX2 = Segment("vxlan", None, 1001)
+VL = Segment("vlan", "physnet1", 101)
+FL = Segment("flat", "physnet1", None)
+
+
+class FakeServer:
+    def __init__(self) -> None:
+        self.details: dict[str, DeviceDetails] = {}
+        self.up: set[str] = set()
+        self.down: set[str] = set()
+        self.lock = threading.Lock()
+
+    def get_device_details(self, port_ids: list[str]) -> Mapping[str, DeviceDetails | None]:
+        return {p: self.details.get(p, DeviceDetails(p)) for p in port_ids}
+
+    def update_device_list(self, up: list[str], down: list[str], refresh_tunnels: bool
+                           ) -> list[str]:
+        with self.lock:
+            self.up |= set(up)
+            self.up -= set(down)
+            self.down |= set(down)
+        return []
+
+    def wait_up(self, *port_ids: str, timeout: float = 15.0) -> None:
+        deadline = time.monotonic() + timeout
+        while not set(port_ids) <= self.up:
+            assert time.monotonic() < deadline, f"not up: {set(port_ids) - self.up}"
+            time.sleep(0.02)
+
+
+def _driver(name: str, host: SimHost) -> OpenFlowDriver:
+    if name == "ovs-ofctl":
+        from ovsagent.ovs.openflow.ofctl import OfctlDriver
+
+        return OfctlDriver(rundir=host.rundir, timeout=30)
+    from ovsagent.ovs.openflow.native import NativeDriver
+
+    return NativeDriver(listen_port=6633, netns=host.netns, request_timeout=30)
+
+
+@pytest.fixture(params=["ovs-ofctl", "native"])
+def cloud(request: pytest.FixtureRequest, testbed: Testbed
+          ) -> Iterator[tuple[Testbed, FakeServer, dict[str, AgentCore]]]:
+    hosts = [testbed.add_host("h1"), testbed.add_host("h2")]
+    ips = testbed.add_underlay()
+    testbed.add_physnet("br-phys1")
+    server = FakeServer()
+    agents: dict[str, AgentCore] = {}
+    try:
+        for host in hosts:
+            settings = AgentSettings(
+                host=host.name, local_ip=ips[host.name], tunnel_types=("vxlan",),
+                bridge_mappings=(("physnet1", "br-phys1"),), datapath_type="netdev",
+                of_interface=str(request.param), ovsdb_connection=host.ovsdb_connection,
+                of_connect_timeout=30, polling_interval=1)
+            client = ovsdb.OvsdbClient(host.ovsdb_connection, timeout=10)
+            agent = AgentCore(settings, server, _driver(str(request.param), host), client)
+            agent.start()
+            agents[host.name] = agent
+        for name, agent in agents.items():  # what tunnel_sync would return
+            for other, ip in ips.items():
+                if other != name:
+                    agent.on_tunnel_update("vxlan", ip)
+        yield testbed, server, agents
+    finally:
+        for agent in agents.values():
+            agent.stop()
+            agent.driver.close()
+            agent.client.close()
+
+
+def _vm(bed: Testbed, server: FakeServer, host: str, name: str, ip: str,
+        net: str | None, seg: Segment | None) -> SimVM:
+    n = len(bed.vms) + 1
+    port_id = f"{name}-0000-0000-0000-{n:012d}"
+    mac = f"fa:16:3e:00:{n // 256:02x}:{n % 256:02x}"
+    if net is not None:
+        server.details[port_id] = DeviceDetails(port_id, net, seg, mac_address=mac)
+    return bed.add_vm(bed.hosts[host], name, mac, f"{ip}/24", port_id)
+
+
+def test_ping_across_vxlan_vlan_flat_with_isolation(cloud: tuple) -> None:  # type: ignore[type-arg]
+    bed, server, _ = cloud
+    pairs = {}
+    for net, seg, subnet in (("netX", VX, "198.19.1"), ("netV", VL, "198.19.2"),
+                             ("netF", FL, "198.19.3")):
+        a = _vm(bed, server, "h1", f"a{net[-1].lower()}", f"{subnet}.1", net, seg)
+        b = _vm(bed, server, "h2", f"b{net[-1].lower()}", f"{subnet}.2", net, seg)
+        pairs[net] = (a, b)
+    other = _vm(bed, server, "h2", "ox", "198.19.1.3", "netY", VX2)  # same subnet, other net
+    server.wait_up(*(vm.iface_id for pair in pairs.values() for vm in pair), other.iface_id)
+    for net, (a, b) in pairs.items():
+        took = a.wait_ping(b.ip, timeout=20)
+        print(f"\n{net}: first reply after {took:.2f}s")
+        assert a.ping(b.ip, count=5, interval=0.05).ok, net
+    assert not pairs["netX"][0].ping(other.ip, count=3, interval=0.1).received
+    h1 = bed.hosts["h1"]
+    tags = {vm.name: int(h1.vsctl("get", "Port", vm.ifname, "tag"))
+            for vm in (pairs["netX"][0], pairs["netV"][0], pairs["netF"][0])}
+    assert len(set(tags.values())) == 3 and 4095 not in tags.values()
+    config = h1.vsctl("get", "Port", pairs["netV"][0].ifname, "other_config")
+    assert 'net_uuid=netV' in config and 'segmentation_id="101"' in config
+
+
+def test_unbound_port_is_dead_and_removal_reclaims(cloud: tuple) -> None:  # type: ignore[type-arg]
+    bed, server, agents = cloud
+    a = _vm(bed, server, "h1", "a", "198.19.1.1", "netX", VX)
+    b = _vm(bed, server, "h2", "b", "198.19.1.2", "netX", VX)
+    dead = _vm(bed, server, "h1", "dead", "198.19.1.9", None, None)
+    server.wait_up(a.iface_id, b.iface_id)
+    assert a.wait_ping(b.ip, timeout=20) < 20
+    h1 = bed.hosts["h1"]
+    deadline = time.monotonic() + 10
+    while h1.vsctl("get", "Port", dead.ifname, "tag") != "4095":
+        assert time.monotonic() < deadline, "unbound port never got the dead VLAN"
+        time.sleep(0.05)
+    assert dead.iface_id not in server.up
+    assert not dead.ping(a.ip, count=3, interval=0.1).received
+    drv = agents["h1"].driver
+    assert drv.dump("br-tun", FlowFilter(table=4))  # tun_id 1000 -> local VLAN
+    bed.remove_vm("a")
+    deadline = time.monotonic() + 10
+    while a.iface_id not in server.down or [
+            f for f in drv.dump("br-tun", FlowFilter(table=4)) if f.priority == 1]:
+        assert time.monotonic() < deadline, "port removal not processed / VLAN not reclaimed"
+        time.sleep(0.05)
+    assert agents["h1"].vlans.in_use() == {}
