@@ -11,7 +11,7 @@ echo "== mypy"; "$venv/bin/mypy" ovsagent
 echo "== pytest"
 # pytest exits 5 when it collected no test: that is a failure here, never a pass.
 set +e
-if [ "$#" -eq 0 ]; then set -- tests/unit tests/functional; fi
+if [ "$#" -eq 0 ]; then set -- tests/unit tests/functional tests/fullstack; fi
 "$venv/bin/pytest" -p no:cacheprovider -ra "$@"
 rc=$?
 set -e
