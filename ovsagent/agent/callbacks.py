@@ -1,0 +1,73 @@
+"""RPC consumer callbacks -> the agent core (parsing is already done in ovsagent.rpc)."""
+
+from __future__ import annotations
+
+import logging
+
+from ovsagent.agent.core import AgentCore
+from ovsagent.pipeline.state import TUNNEL_TYPES
+from ovsagent.rpc.cache import CacheEvent
+from ovsagent.rpc.errors import PayloadError
+from ovsagent.rpc.l2pop import FdbIpChange, FdbNetwork, MacIp
+from ovsagent.rpc.topics import NETWORK, PORT
+
+LOG = logging.getLogger(__name__)
+
+
+def _pairs(entries: tuple[MacIp, ...]) -> list[tuple[str, str]]:
+    return [(e.mac_address, e.ip_address) for e in entries]
+
+
+class AgentRpcCallbacks:
+    """Implements :class:`ovsagent.rpc.consumers.AgentCallbacks` for an :class:`AgentCore`."""
+
+    def __init__(self, core: AgentCore) -> None:
+        self.core = core
+
+    def tunnel_update(self, tunnel_ip: str, tunnel_type: str | None) -> None:
+        for ttype in [tunnel_type] if tunnel_type else list(self.core.s.tunnel_types):
+            self.core.on_tunnel_update(ttype, tunnel_ip)
+
+    def tunnel_delete(self, tunnel_ip: str, tunnel_type: str | None) -> None:
+        for ttype in [tunnel_type] if tunnel_type else list(self.core.s.tunnel_types):
+            self.core.on_tunnel_delete(ttype, tunnel_ip)
+
+    def fdb_add(self, networks: tuple[FdbNetwork, ...]) -> None:
+        for net in networks:
+            if net.network_type not in TUNNEL_TYPES:
+                continue
+            for agent_ip, entries in net.ports.items():
+                self.core.on_fdb_add(net.network_id, net.network_type, agent_ip, _pairs(entries))
+
+    def fdb_remove(self, networks: tuple[FdbNetwork, ...]) -> None:
+        for net in networks:
+            if net.network_type not in TUNNEL_TYPES:
+                continue
+            for agent_ip, entries in net.ports.items():
+                self.core.on_fdb_remove(net.network_id, net.network_type, agent_ip,
+                                        _pairs(entries))
+
+    def fdb_update(self, changes: tuple[FdbIpChange, ...]) -> None:
+        """chg_ip: the port's old (mac, ip) entries go, the new ones come."""
+        for change in changes:
+            net = self.core.state.networks.get(change.network_id)
+            if net is None or not net.segment.is_tunnel:
+                continue
+            ttype = net.segment.network_type
+            self.core.on_fdb_remove(change.network_id, ttype, change.agent_ip,
+                                    _pairs(change.before))
+            self.core.on_fdb_add(change.network_id, ttype, change.agent_ip,
+                                 _pairs(change.after))
+
+    def resource_changed(self, event: CacheEvent) -> None:
+        if event.resource_type == PORT:
+            self.core.on_port_update(event.resource_id)
+        elif event.resource_type == NETWORK:
+            for port in list(self.core.state.ports.values()):
+                if port.network_id == event.resource_id:
+                    self.core.on_port_update(port.port_id)
+
+    def payload_error(self, method: str, error: PayloadError) -> None:
+        resource_id = getattr(error, "resource_id", None)
+        if resource_id:
+            self.core.on_port_update(resource_id)  # re-process: it will be marked failed

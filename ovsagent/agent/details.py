@@ -1,0 +1,101 @@
+"""Device details from the push cache (reference/04 §5), and the loop's server API.
+
+neutron-server 29 no longer builds device details: the agent derives them
+from the cached Port object (pulled with ``bulk_pull`` on first sight, kept
+fresh by pushes). This module is that derivation plus the small adapter the
+loop calls (:class:`ServerApi`).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Protocol
+
+from ovsagent.agent.wiring import DeviceDetails
+from ovsagent.pipeline.state import Segment
+from ovsagent.rpc.cache import ResourceCache
+from ovsagent.rpc.errors import RpcError
+from ovsagent.rpc.ovo import PortInfo
+
+LOG = logging.getLogger(__name__)
+
+
+class NoActiveBinding(Exception):
+    """The port has bindings but none ACTIVE: counted as failed and retried."""
+
+
+def device_details(port_id: str, port: PortInfo | None, host: str) -> DeviceDetails:
+    """What the loop needs to wire ``port_id`` on ``host``.
+
+    Unknown port, no binding levels or no bottom segment -> unbound (dead
+    VLAN); a compute port actively bound elsewhere -> ``no_active_binding``.
+    """
+    if port is None or port.segment is None or port.bound_levels == 0:
+        return DeviceDetails(port_id)
+    binding = port.active_binding
+    if binding is None:
+        raise NoActiveBinding(f"port {port_id} has no ACTIVE binding")
+    migrating_to = port.migrating_to
+    if migrating_to is None and port.is_compute:
+        others = [h for h in port.inactive_binding_hosts() if h != host]
+        migrating_to = others[0] if others else None
+    if port.is_compute and migrating_to is None and binding.host != host:
+        return DeviceDetails(port_id, port.network_id, no_active_binding=True)
+    seg = port.segment
+    return DeviceDetails(
+        port_id, port.network_id,
+        Segment(seg.network_type, seg.physical_network, seg.segmentation_id),
+        admin_state_up=port.admin_state_up, mac_address=port.mac_address,
+        device_owner=port.device_owner,
+        fixed_ips=tuple(ip.ip_address for ip in port.fixed_ips),
+        allowed_address_pairs=tuple((p.mac_address or port.mac_address, p.ip_address)
+                                    for p in port.allowed_address_pairs),
+        port_security_enabled=port.port_security_enabled,
+        migrating_to=migrating_to if migrating_to and migrating_to != host else None)
+
+
+class DeviceReporter(Protocol):
+    def update_device_list(self, devices_up: list[str], devices_down: list[str], *,
+                           refresh_tunnels: bool = False) -> object: ...
+
+
+class RpcServerApi:
+    """The loop's :class:`~ovsagent.agent.loop.ServerApi` over the push cache and RPC."""
+
+    def __init__(self, cache: ResourceCache, plugin: DeviceReporter, host: str) -> None:
+        self.cache = cache
+        self.plugin = plugin
+        self.host = host
+
+    def get_device_details(self, port_ids: list[str]) -> Mapping[str, DeviceDetails | None]:
+        try:
+            pulled = self.cache.fetch_ports(port_ids)  # one bulk_pull for the unknown ones
+        except RpcError as exc:
+            LOG.warning("could not fetch %d ports: %s", len(port_ids), exc)
+            return dict.fromkeys(port_ids)
+        result: dict[str, DeviceDetails | None] = {}
+        for port_id in port_ids:
+            if port_id in pulled.failed:
+                LOG.warning("port %s: bad payload: %s", port_id, pulled.failed[port_id])
+                result[port_id] = None
+                continue
+            found = pulled.found.get(port_id)
+            port = found if isinstance(found, PortInfo) else None
+            try:
+                result[port_id] = device_details(port_id, port, self.host)
+            except NoActiveBinding as exc:
+                LOG.info("%s; will retry", exc)
+                result[port_id] = None
+        return result
+
+    def update_device_list(self, up: list[str], down: list[str], refresh_tunnels: bool
+                           ) -> list[str]:
+        try:
+            reply = self.plugin.update_device_list(up, down, refresh_tunnels=refresh_tunnels)
+        except RpcError as exc:
+            LOG.warning("update_device_list failed: %s", exc)
+            return up + down
+        failed_up = getattr(reply, "failed_devices_up", ())
+        failed_down = getattr(reply, "failed_devices_down", ())
+        return [*failed_up, *failed_down]
