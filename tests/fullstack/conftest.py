@@ -3,7 +3,8 @@ hosts, one agent per host) comes up once per session; every test gets a fresh
 Workspace whose networks, ports and VM namespaces are removed after it.
 
 Environment:
-  OVSAGENT_LAB_AGENT          reference (default for now) | ovsagent | auto
+  OVSAGENT_LAB_AGENT          comma list of agents to run the suite with
+                              (default: reference,ovsagent — one lab each)
   OVSAGENT_FULLSTACK_LAB_DIR  lab directory (default /var/lib/ovsagent-lab-fullstack)
   OVSAGENT_NEUTRON_VENV       neutron venv (default /var/cache/ovsagent/neutron-venv)
 
@@ -37,7 +38,11 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.timeout(FULLSTACK_TIMEOUT))
 
 
-@pytest.fixture(scope="session")
+AGENTS = [a.strip() for a in os.environ.get("OVSAGENT_LAB_AGENT", "reference,ovsagent").split(",")
+          if a.strip()]
+
+
+@pytest.fixture(scope="session", params=AGENTS)
 def lab(request: pytest.FixtureRequest) -> Iterator[Lab]:
     if os.geteuid() != 0:
         pytest.skip("fullstack tests need root")
@@ -52,8 +57,7 @@ def lab(request: pytest.FixtureRequest) -> Iterator[Lab]:
         root = LAB_DIR
     except BlockingIOError:
         root = LAB_DIR.with_name(f"{LAB_DIR.name}-{os.getpid()}")
-    config = LabConfig(root=root, hosts=2,
-                       agent=os.environ.get("OVSAGENT_LAB_AGENT", "reference"))
+    config = LabConfig(root=root, hosts=2, agent=str(request.param))
     Lab(config).down()
     the_lab = Lab(config)
     failed = True  # until proven otherwise: keep the logs of a lab that did not come up
