@@ -8,6 +8,7 @@ pings. The fake server answers device details from a table and records
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections.abc import Iterator, Mapping
@@ -151,3 +152,44 @@ def test_unbound_port_is_dead_and_removal_reclaims(cloud: tuple) -> None:  # typ
         assert time.monotonic() < deadline, "port removal not processed / VLAN not reclaimed"
         time.sleep(0.05)
     assert agents["h1"].vlans.in_use() == {}
+
+
+def _trace(host: SimHost, bridge: str, flow: str) -> str:
+    return host.appctl("ofproto/trace", bridge, flow)
+
+
+def test_trace_each_network_type(cloud: tuple) -> None:  # type: ignore[type-arg]
+    """ofproto/trace from a VIF: vxlan leaves with its VNI, vlan with its VID, flat untagged;
+    traffic from the physnet is translated to the local VLAN; an unbound VIF is dropped."""
+    bed, server, _ = cloud
+    vms = {net: _vm(bed, server, "h1", f"t{net[-1].lower()}", ip, net, seg)
+           for net, seg, ip in (("netX", VX, "198.19.1.1"), ("netV", VL, "198.19.2.1"),
+                                ("netF", FL, "198.19.3.1"))}
+    dead = _vm(bed, server, "h1", "tdead", "198.19.4.1", None, None)
+    server.wait_up(*(vm.iface_id for vm in vms.values()))
+    h1 = bed.hosts["h1"]
+    deadline = time.monotonic() + 10
+    while h1.vsctl("get", "Port", dead.ifname, "tag") != "4095":
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    bcast = "dl_dst=ff:ff:ff:ff:ff:ff,dl_type=0x0806"
+
+    def from_vm(vm: SimVM) -> str:
+        return _trace(h1, "br-int", f"in_port={vm.ifname},dl_src={vm.mac},{bcast}")
+
+    vx = from_vm(vms["netX"])
+    assert "bridge(\"br-tun\")" in vx and "set_field:0x3e8->tun_id" in vx, vx
+    assert "output:" in vx.split('bridge("br-tun")')[1]
+    vl = from_vm(vms["netV"])
+    assert "bridge(\"br-phys1\")" in vl and "set_field:4197->vlan_vid" in vl, vl  # VID 101
+    fl = from_vm(vms["netF"])
+    assert "bridge(\"br-phys1\")" in fl and "pop_vlan" in fl.split('bridge("br-phys1")')[1], fl
+    lvid_v = int(h1.vsctl("get", "Port", vms["netV"].ifname, "tag"))
+    inbound = _trace(h1, "br-phys1", f"in_port=LOCAL,dl_vlan=101,{bcast}")
+    assert f"set_field:{4096 + lvid_v}->vlan_vid" in inbound, inbound
+    odp = re.search(rf"\b{vms['netV'].ifname} \d+/(\d+)", h1.appctl("dpif/show"))
+    assert odp, h1.appctl("dpif/show")
+    actions = inbound.split("Datapath actions:")[1]
+    assert re.search(rf"pop_vlan,(\d+,)*{odp.group(1)}\b", actions), actions  # VIF, untagged
+    dropped = _trace(h1, "br-int", f"in_port={dead.ifname},dl_src={dead.mac},{bcast}")
+    assert "Datapath actions: drop" in dropped, dropped
