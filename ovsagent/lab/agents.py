@@ -4,9 +4,10 @@ Both kinds get the same command line and the same two files:
 ``--config-file neutron.conf --config-file openvswitch_agent.ini --log-file …``.
 
 * ``reference``: ``neutron-openvswitch-agent`` from the neutron venv.
-* ``ovsagent``: the ``ovsagent`` console script of the venv running the lab.
-* ``auto`` (default): ovsagent; while it cannot serve yet (it exits at once),
-  the lab falls back to the reference agent and says so.
+* ``ovsagent`` (default): the ``ovsagent`` console script of the venv running
+  the lab; if it dies at start, ``up`` fails with its exit status and log tail.
+* ``auto``: ovsagent, falling back to the reference agent (and saying so) if
+  ovsagent exits at once.
 """
 
 from __future__ import annotations

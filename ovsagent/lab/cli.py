@@ -26,7 +26,7 @@ def _parser() -> argparse.ArgumentParser:
     up = sub.add_parser("up", help="install what is missing and start the lab (idempotent)")
     up.add_argument("--hosts", type=int, default=2, help="simulated hosts (default 2)")
     up.add_argument("--agent", choices=agents.KINDS,
-                    default=os.environ.get("OVSAGENT_LAB_AGENT", "auto"),
+                    default=os.environ.get("OVSAGENT_LAB_AGENT", "ovsagent"),
                     help="agent on each host: ovsagent, the reference "
                          "neutron-openvswitch-agent, or auto = ovsagent, falling back "
                          "to the reference while ovsagent cannot serve (default %(default)s)")

@@ -37,7 +37,7 @@ def _say(msg: str) -> None:
 class LabConfig:
     root: Path = field(default_factory=default_lab_dir)
     hosts: int = 2
-    agent: str = "auto"  # auto | ovsagent | reference (see agents.py)
+    agent: str = "ovsagent"  # ovsagent | reference | auto (see agents.py)
     neutron_venv: Path = field(default_factory=default_neutron_venv)
     debug: bool = False
     agent_timeout: float = 120.0
