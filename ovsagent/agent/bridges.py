@@ -44,6 +44,11 @@ class BridgeSetup:
     def setup(self, cookie: int) -> Topology:
         """Ensure every bridge and patch port; connect the driver to each bridge."""
         self._ensure(self.s.integration_bridge)
+        ovsdb.update_bridge(  # reference/02 §2 step 2
+            self.client, self.s.integration_bridge,
+            other_config={"mcast-snooping-disable-flood-unregistered":
+                          str(not self.s.igmp_flood_unregistered).lower()},
+            mcast_snooping_enable=self.s.igmp_snooping_enable)
         patch_int_ofport = self._setup_tunnel_bridge() if self.s.tunnelling else None
         physnets = tuple(self._setup_physical_bridge(physnet, bridge)
                          for physnet, bridge in self.s.bridge_mappings)

@@ -41,6 +41,8 @@ class AgentSettings:
     report_interval: float = 30.0
     igmp_flood: bool = False
     igmp_flood_reports: bool = True
+    igmp_snooping_enable: bool = False
+    igmp_flood_unregistered: bool = False
 
     @property
     def tunnelling(self) -> bool:
@@ -79,4 +81,6 @@ class AgentSettings:
             tunnel_csum=agent.tunnel_csum, drop_flows_on_start=agent.drop_flows_on_start,
             polling_interval=agent.polling_interval, report_interval=agent.report_interval,
             igmp_flood=ovs.igmp_flood, igmp_flood_reports=ovs.igmp_flood_reports,
+            igmp_snooping_enable=ovs.igmp_snooping_enable,
+            igmp_flood_unregistered=ovs.igmp_flood_unregistered,
         )

@@ -45,6 +45,8 @@ SUPPORTED: frozenset[Key] = frozenset({
     ("ovs", "bridge_mac_table_size"),
     ("ovs", "igmp_flood"),
     ("ovs", "igmp_flood_reports"),
+    ("ovs", "igmp_snooping_enable"),
+    ("ovs", "igmp_flood_unregistered"),
     ("agent", "polling_interval"),
     ("agent", "tunnel_types"),
     ("agent", "vxlan_udp_port"),

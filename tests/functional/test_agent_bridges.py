@@ -74,6 +74,9 @@ def test_setup_installs_reference_base_flows(env: tuple) -> None:  # type: ignor
     int_text = host.ofctl("dump-flows", "br-int")
     assert "table=23, n_packets=0, n_bytes=0, priority=0 actions=drop" in int_text
     assert "priority=65535,dl_vlan=4095 actions=drop" in int_text
+    assert host.vsctl("get", "Bridge", "br-int", "mcast_snooping_enable") == "false"
+    assert host.vsctl("get", "Bridge", "br-int",
+                      "other_config:mcast-snooping-disable-flood-unregistered") == '"true"'
     peer = host.vsctl("get", "Interface", "int-br-phys1", "options:peer")
     assert peer.strip('"') == "phy-br-phys1"
     assert host.vsctl("get", "Interface", "patch-tun", "options:peer").strip('"') == "patch-int"
