@@ -8,9 +8,8 @@ their own threads; every state change is handed to the loop thread.
 from __future__ import annotations
 
 import logging
-import secrets
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from ovsagent.agent.bridges import BridgeSetup
 from ovsagent.agent.flowsync import FlowSync
@@ -21,7 +20,18 @@ from ovsagent.agent.vlans import LocalVlanAllocator, NetworkKey
 from ovsagent.agent.wiring import PortWiring
 from ovsagent.ovs import ovsdb
 from ovsagent.ovs.openflow.base import OpenFlowDriver
-from ovsagent.pipeline.state import HostState
+from ovsagent.pipeline.compute import FLOODING_ENTRY
+from ovsagent.pipeline.flow import FlowFilter, Output
+from ovsagent.pipeline.state import HostState, Topology
+from ovsagent.pipeline.tables import FLOOD_TO_TUN
+
+GENERATION_KEY = "ovsagent-generation"
+COOKIE_TAG = 0x0A9E << 48  # "ovsagent" mark in the top 16 bits; generation below
+
+
+def generation_cookie(generation: int) -> int:
+    """Flows of the agent process number ``generation`` carry this cookie."""
+    return COOKIE_TAG | (generation & 0xFFFFFFFFFFFF)
 
 LOG = logging.getLogger(__name__)
 
@@ -33,7 +43,8 @@ class AgentCore:
         self.server = server
         self.driver = driver
         self.client = client
-        self.cookie = secrets.randbits(64)
+        self.generation = 0
+        self.cookie = 0
         self.state = HostState()
         self.vlans = LocalVlanAllocator()
         self.flows = FlowSync(driver)
@@ -42,18 +53,50 @@ class AgentCore:
         self.loop: RpcLoop | None = None
         self._monitor: ovsdb.InterfaceMonitor | None = None
         self._thread: threading.Thread | None = None
+        self._restored_flood: dict[str, set[str]] = {}  # network -> remote IPs (l2pop)
+        self.ovs_restart_listeners: list[Callable[[], None]] = []
+        self.tunnels_synced: Callable[[], bool] = lambda: True
 
     # ------------------------------------------------------------ lifecycle
     def setup(self) -> RpcLoop:
-        """Bridges, restored VLANs, base flows; returns the (not yet running) loop."""
+        """Bridges, restored VLANs/tunnels/flood sets, base flows; returns the loop."""
+        self._next_generation()
         topology = self.bridges.setup(self.cookie)
-        self._restore_vlans()
+        ovsdb.update_bridge(self.client, self.s.integration_bridge,
+                            external_ids={GENERATION_KEY: str(self.generation)})
+        hints = self._restore_vlans()
+        if self.s.tunnelling:
+            self.tunnels.restore()
+            if self.s.l2_population:
+                self._restore_flood_sets(hints)
         wiring = PortWiring(self.s, self.state, self.vlans)
         self.loop = RpcLoop(self.s, self.client, self.flows, self.server, self.state, wiring,
-                            self.tunnels, topology)
-        self.loop.sync_flows()  # base flows (additive: existing port flows stay)
+                            self.tunnels, topology, on_ovs_restart=self._resetup,
+                            tunnels_synced=lambda: self.tunnels_synced())
+        self.loop.sync_flows()  # base flows; additive, so existing port flows stay
         self.bridges.connect_physnet_patches(topology)
+        LOG.info("generation %d, cookie %#x", self.generation, self.cookie)
         return self.loop
+
+    def _next_generation(self) -> None:
+        previous = 0
+        if ovsdb.bridge_exists(self.client, self.s.integration_bridge):
+            text = ovsdb.get_bridge(self.client, self.s.integration_bridge).external_ids.get(
+                GENERATION_KEY, "0")
+            previous = int(text) if text.isdigit() else 0
+        self.generation = previous + 1
+        self.cookie = generation_cookie(self.generation)
+
+    def _resetup(self) -> Topology:
+        """OVS restarted: bridges, ports and tunnels again (flows are replayed by the loop)."""
+        topology = self.bridges.setup(self.cookie)
+        self.bridges.connect_physnet_patches(topology)
+        if self.s.tunnelling:
+            self.state.tunnels.clear()
+            self.tunnels.restore()
+        for listener in self.ovs_restart_listeners:
+            listener()
+        return topology
 
     def start(self) -> None:
         loop = self.setup()
@@ -70,13 +113,34 @@ class AgentCore:
         if self._thread is not None:
             self._thread.join(timeout=10)
 
-    def _restore_vlans(self) -> None:
+    def _restore_vlans(self) -> dict[str, int]:
+        """VLAN hints from br-int ports (net_uuid/segmentation_id + tag); network -> VLAN."""
+        hints: dict[str, int] = {}
         for port in ovsdb.list_ports(self.client, self.s.integration_bridge):
             net = port.other_config.get("net_uuid")
-            if not net or port.tag is None:
+            if not net or port.tag is None or port.tag == 4095:
                 continue
             segid = port.other_config.get("segmentation_id")
             self.vlans.restore_hint(NetworkKey(net, int(segid) if segid else None), port.tag)
+            hints[net] = port.tag
+        return hints
+
+    def _restore_flood_sets(self, hints: dict[str, int]) -> None:
+        """Keep flooding where it went before the restart until l2pop resends the FDB
+        (LP#1978088): each network's table-22 outputs become FLOODING_ENTRYs."""
+        by_vlan = {vlan: net for net, vlan in hints.items()}
+        for f in self.driver.dump(self.s.tunnel_bridge, FlowFilter(table=FLOOD_TO_TUN)):
+            vid = f.match.get("vlan_vid")
+            net = by_vlan.get(vid & 0xFFF) if isinstance(vid, int) else None
+            if net is None:
+                continue
+            for action in f.actions:
+                tunnel = self.tunnels.by_ofport(action.port) if isinstance(action, Output) \
+                    else None
+                if tunnel is not None:
+                    remotes = self.state.fdb.setdefault(net, {})
+                    remotes.setdefault(tunnel.remote_ip, set()).add(FLOODING_ENTRY)
+                    self._restored_flood.setdefault(net, set()).add(tunnel.remote_ip)
 
     # ------------------------------------------------------ event inputs
     def _on_interface(self, event: ovsdb.InterfaceEvent) -> None:
@@ -111,11 +175,16 @@ class AgentCore:
         items = {(mac.lower(), ip) for mac, ip in entries}
 
         def apply() -> None:
-            if network_id not in self.state.networks:
-                return  # no local port on that network
             if self.tunnels.ensure(tunnel_type, remote_ip) is None:
                 return
-            self.state.fdb.setdefault(network_id, {}).setdefault(remote_ip, set()).update(items)
+            remotes = self.state.fdb.setdefault(network_id, {})
+            restored = self._restored_flood.pop(network_id, set())
+            for stale_ip in restored - {remote_ip}:
+                # restored before the server spoke: kept only if the FDB confirms it
+                remotes.get(stale_ip, set()).discard(FLOODING_ENTRY)
+                if not remotes.get(stale_ip):
+                    remotes.pop(stale_ip, None)
+            remotes.setdefault(remote_ip, set()).update(items)
 
         if self.loop is not None:
             self.loop.call_soon(apply)

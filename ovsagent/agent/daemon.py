@@ -21,6 +21,7 @@ from oslo_config import cfg
 from ovsagent.agent.callbacks import AgentRpcCallbacks
 from ovsagent.agent.core import AgentCore
 from ovsagent.agent.details import RpcServerApi
+from ovsagent.agent.health import OvsStatus
 from ovsagent.agent.heartbeat import Heartbeat
 from ovsagent.agent.settings import AgentSettings
 from ovsagent.config import startup, validate
@@ -81,6 +82,7 @@ class Daemon:
         self.settings = AgentSettings.from_conf(conf)
         self.stop_event = threading.Event()
         self.reload_event = threading.Event()
+        self.tunnels_done = threading.Event()
 
     def run(self) -> int:
         s = self.settings
@@ -104,7 +106,16 @@ class Daemon:
             plugin, agent_state, s.report_interval,
             devices=lambda: len(core.state.ports),
             synced=lambda: core.loop is not None and core.loop.iteration > 0,
-            on_revived=lambda: core.loop.request_full_sync() if core.loop else None)
+            on_revived=lambda: core.loop.request_full_sync(refresh_cache=True)
+            if core.loop else None,
+            ovs_dead=lambda: core.loop is not None and core.loop.ovs_status is OvsStatus.DEAD)
+
+        def ovs_restarted() -> None:  # start_flag + immediate report: l2pop resends FDB
+            agent_state.restarted()
+            heartbeat.kick()
+
+        core.ovs_restart_listeners.append(ovs_restarted)
+        core.tunnels_synced = self.tunnels_done.is_set
         try:
             consumers.start(timeout=5)  # keeps trying in the background if the broker is down
             core.start()
@@ -138,6 +149,7 @@ class Daemon:
         """Register our endpoint per tunnel type; without l2pop, tunnel to every peer."""
         s = self.settings
         if not s.tunnelling or not s.local_ip:
+            self.tunnels_done.set()
             return
         pending = list(s.tunnel_types)
         delay = 1.0
@@ -155,6 +167,10 @@ class Daemon:
                 for ep in endpoints:
                     core.on_tunnel_update(ttype, ep.ip_address)
             LOG.info("tunnel_sync(%s): %d endpoints", ttype, len(endpoints))
+        if not pending:
+            self.tunnels_done.set()
+            if core.loop is not None:
+                core.loop.flows_changed()  # may complete the sync (stale-flow removal)
 
     def install_signal_handlers(self) -> None:
         def on_stop(signum: int, frame: FrameType | None) -> None:

@@ -68,9 +68,10 @@ class RpcServerApi:
         self.plugin = plugin
         self.host = host
 
-    def get_device_details(self, port_ids: list[str]) -> Mapping[str, DeviceDetails | None]:
-        try:
-            pulled = self.cache.fetch_ports(port_ids)  # one bulk_pull for the unknown ones
+    def get_device_details(self, port_ids: list[str], refresh: bool = False
+                           ) -> Mapping[str, DeviceDetails | None]:
+        try:  # one bulk_pull for the unknown ones (for all of them with refresh)
+            pulled = self.cache.fetch_ports(port_ids, force=refresh)
         except RpcError as exc:
             LOG.warning("could not fetch %d ports: %s", len(port_ids), exc)
             return dict.fromkeys(port_ids)

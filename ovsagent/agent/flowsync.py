@@ -43,6 +43,9 @@ class FlowSync:
         """After an OVS restart the switch holds nothing: start from empty."""
         self._installed[bridge] = {}
 
+    def bridges(self) -> list[str]:
+        return list(self._installed)
+
     def installed(self, bridge: str) -> list[Flow]:
         return list(self._installed.get(bridge, {}).values())
 

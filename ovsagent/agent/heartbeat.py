@@ -26,20 +26,29 @@ class Reporter(Protocol):
 class Heartbeat:
     def __init__(self, reporter: Reporter, state: AgentState, interval: float,
                  devices: Callable[[], int], synced: Callable[[], bool],
-                 on_revived: Callable[[], None]) -> None:
+                 on_revived: Callable[[], None],
+                 ovs_dead: Callable[[], bool] = lambda: False) -> None:
         self.reporter = reporter
         self.state = state
         self.interval = interval
         self.devices = devices
         self.synced = synced
         self.on_revived = on_revived
+        self.ovs_dead = ovs_dead
+        self._kick = threading.Event()
         self.last_success: float | None = None
         self.failures = 0
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
     def beat(self) -> str | None:
-        """Send one report; returns the server's status or None on failure."""
+        """Send one report; returns the server's status or None on failure.
+
+        Skipped while OVS is dead, so operators see the agent go down (as the
+        reference does)."""
+        if self.ovs_dead():
+            LOG.warning("Open vSwitch is dead: not reporting state")
+            return None
         try:
             status = self.reporter.report_state(self.state.build(devices=self.devices()))
         except Exception as exc:
@@ -63,13 +72,19 @@ class Heartbeat:
         self._thread = threading.Thread(target=self._run, name="heartbeat", daemon=True)
         self._thread.start()
 
+    def kick(self) -> None:
+        """Report now (e.g. after an OVS restart, so l2pop resends the FDB at once)."""
+        self._kick.set()
+
     def _run(self) -> None:
         while not self._stop.is_set():
             started = time.monotonic()
+            self._kick.clear()
             self.beat()
-            self._stop.wait(max(0.0, self.interval - (time.monotonic() - started)))
+            self._kick.wait(max(0.0, self.interval - (time.monotonic() - started)))
 
     def stop(self) -> None:
         self._stop.set()
+        self._kick.set()
         if self._thread is not None:
             self._thread.join(timeout=self.interval + 5)

@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from ovsagent.agent.flowsync import FlowSync
+from ovsagent.agent.health import OvsStatus, canary_status
+from ovsagent.agent.retries import RetryTracker
 from ovsagent.agent.settings import AgentSettings
 from ovsagent.agent.tunnels import TunnelManager
 from ovsagent.agent.wiring import DeviceDetails, PortWiring, Vif, WiringResult
@@ -28,15 +30,19 @@ from ovsagent.pipeline.state import HostState, Topology
 
 LOG = logging.getLogger(__name__)
 
-MAX_RETRIES = 5
 BATCH_DELAY = 0.01  # let a burst of events land in one iteration
+CANARY_INTERVAL = 0.5  # how often an idle loop checks that OVS still holds our flows
 
 
 class ServerApi(Protocol):
     """What the loop needs from neutron-server (implemented over RPC)."""
 
-    def get_device_details(self, port_ids: list[str]) -> Mapping[str, DeviceDetails | None]:
-        """Details per port id; ``None`` for a port whose lookup failed."""
+    def get_device_details(self, port_ids: list[str], refresh: bool = False
+                           ) -> Mapping[str, DeviceDetails | None]:
+        """Details per port id; ``None`` for a port whose lookup failed.
+
+        ``refresh``: ask the server again even for ports already cached (after
+        an outage, when pushes may have been missed)."""
 
     def update_device_list(self, up: list[str], down: list[str],
                            refresh_tunnels: bool) -> list[str]:
@@ -51,6 +57,7 @@ class Pending:
     removed: set[str] = field(default_factory=set)  # VIFs gone from br-int
     flows_dirty: bool = False  # state changed elsewhere (l2pop, tunnels)
     full_sync: bool = False
+    refresh_cache: bool = False  # re-pull device details (after an outage)
     calls: list[Callable[[], object]] = field(default_factory=list)  # run on the loop thread
 
 
@@ -69,7 +76,9 @@ class RpcLoop:
 
     def __init__(self, settings: AgentSettings, client: ovsdb.OvsdbClient, flows: FlowSync,
                  server: ServerApi, state: HostState, wiring: PortWiring,
-                 tunnels: TunnelManager, topology: Topology) -> None:
+                 tunnels: TunnelManager, topology: Topology,
+                 on_ovs_restart: Callable[[], Topology] | None = None,
+                 tunnels_synced: Callable[[], bool] = lambda: True) -> None:
         self.s = settings
         self.client = client
         self.flows = flows
@@ -80,7 +89,12 @@ class RpcLoop:
         self.topology = topology
         self.iteration = 0
         self.known: set[str] = set()  # port ids seen on br-int
-        self._retries: dict[str, int] = {}
+        self.retries = RetryTracker()
+        self.on_ovs_restart = on_ovs_restart
+        self.tunnels_synced = tunnels_synced
+        self.synced = False  # every port processed once, no failure, tunnels synced
+        self.ovs_status = OvsStatus.NORMAL
+        self.ovs_restarts = 0
         self._pending = Pending(full_sync=True)
         self._lock = threading.Lock()
         self._wake = threading.Event()
@@ -116,9 +130,10 @@ class RpcLoop:
             self._pending.flows_dirty = True
         self._wake.set()
 
-    def request_full_sync(self) -> None:
+    def request_full_sync(self, refresh_cache: bool = False) -> None:
         with self._lock:
             self._pending.full_sync = True
+            self._pending.refresh_cache |= refresh_cache
         self._wake.set()
 
     def stop(self) -> None:
@@ -127,25 +142,47 @@ class RpcLoop:
 
     # ------------------------------------------------------------- the loop
     def run(self) -> None:
-        """Iterate until :meth:`stop`; wake on events or every polling_interval."""
+        """Iterate until :meth:`stop`: on events, when retries fall due, and every
+        CANARY_INTERVAL to check on OVS."""
         while not self._stop.is_set():
-            self._wake.wait(timeout=self.s.polling_interval)
+            self._wake.wait(timeout=CANARY_INTERVAL)
             if self._stop.is_set():
                 break
             time.sleep(BATCH_DELAY)
             self._wake.clear()
             try:
+                if self.check_ovs() is OvsStatus.DEAD:
+                    continue
                 self.run_once()
             except Exception:
                 LOG.exception("rpc_loop iteration %d failed; full resync next", self.iteration)
                 self.request_full_sync()
                 self._stop.wait(1.0)
 
+    def check_ovs(self) -> OvsStatus:
+        """Canary check; after an OVS restart re-set up everything and replay all flows."""
+        status = canary_status(self.flows.driver, self.s.integration_bridge)
+        if status is not self.ovs_status:
+            LOG.warning("Open vSwitch status %s -> %s", self.ovs_status.value, status.value)
+        self.ovs_status = status
+        if status is OvsStatus.RESTARTED:
+            self.ovs_restarts += 1
+            LOG.warning("Open vSwitch restarted (canary flow gone): re-setup and replay")
+            if self.on_ovs_restart is not None:
+                self.topology = self.on_ovs_restart()
+            for bridge in self.flows.bridges():
+                self.flows.forget(bridge)
+            self.known.clear()
+            self.request_full_sync()
+            self.sync_flows()  # canary + base flows first
+            self.ovs_status = OvsStatus.NORMAL
+        return status
+
     def has_work(self) -> bool:
         with self._lock:
             p = self._pending
             return bool(p.ports or p.removed or p.flows_dirty or p.full_sync or p.calls
-                        or self._retries)
+                        or self.retries.due())
 
     def run_once(self) -> IterationStats | None:
         """One pass over everything pending; ``None`` if there was nothing to do."""
@@ -168,8 +205,11 @@ class RpcLoop:
                  "Elapsed:%.3f", stats.number, stats.added, stats.updated, stats.removed,
                  stats.failed, stats.elapsed)
         self.iteration += 1
-        if stats.number == 0:
-            self.flows_changed()  # a second pass may now delete stale flows
+        if not self.synced and not stats.failed and not len(self.retries) \
+                and self.tunnels_synced():
+            self.synced = True
+            LOG.info("agent synced with the server: stale flows may now be removed")
+            self.flows_changed()  # one more pass deletes whatever is no longer desired
         return stats
 
     def _process(self, pending: Pending, start: float) -> IterationStats:
@@ -179,7 +219,7 @@ class RpcLoop:
             except Exception:
                 LOG.exception("deferred state update %r failed", fn)
         vifs = self._read_vifs()
-        todo = set(pending.ports) | set(self._retries)
+        todo = set(pending.ports) | self.retries.due()
         removed = set(pending.removed)
         if pending.full_sync:
             todo |= set(vifs)
@@ -187,7 +227,8 @@ class RpcLoop:
         removed = {p for p in removed if p not in vifs}
         todo = {p for p in todo if p in vifs}
         added = todo - self.known
-        details = self.server.get_device_details(sorted(todo)) if todo else {}
+        details = self.server.get_device_details(sorted(todo), refresh=pending.refresh_cache) \
+            if todo else {}
         result = self.wiring.process(vifs, details, sorted(removed))
         self._write_ports(result)
         self.tunnels.remove_unused()
@@ -196,7 +237,9 @@ class RpcLoop:
         failed = set(result.failed)
         if result.up or result.down:
             failed |= set(self.server.update_device_list(result.up, result.down, refresh))
-        self._track_retries(failed, todo)
+        self.retries.succeeded(todo - failed)
+        self.retries.failed(failed)
+        self.retries.forget(removed)
         self.known = (self.known | set(vifs)) - removed
         return IterationStats(self.iteration, len(added), len(todo - added), len(removed),
                               len(failed), time.monotonic() - start)
@@ -227,20 +270,8 @@ class RpcLoop:
         self.client.transact(*ops)
 
     def sync_flows(self) -> None:
-        """Bring every bridge to the computed flows; no deletes before the first pass."""
-        allow_deletes = self.iteration > 0
+        """Bring every bridge to the computed flows; no deletes until synced (hitless)."""
+        allow_deletes = self.synced
         for bridge, flows in compute_flows(self.state, self.topology, self.s.integration_bridge,
                                            self.s.tunnel_bridge).items():
             self.flows.sync(bridge, flows, allow_deletes=allow_deletes)
-
-    def _track_retries(self, failed: set[str], processed: set[str]) -> None:
-        for port_id in processed - failed:
-            self._retries.pop(port_id, None)
-        for port_id in failed:
-            count = self._retries.get(port_id, 0) + 1
-            if count > MAX_RETRIES:
-                LOG.warning("port %s failed %d times; giving up until it changes", port_id,
-                            MAX_RETRIES)
-                self._retries.pop(port_id, None)
-            else:
-                self._retries[port_id] = count

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+from typing import Any
 
 from ovsagent.agent.settings import AgentSettings
 from ovsagent.ovs import ovsdb
+from ovsagent.ovs.ovsdb.db import parse_ofport
 from ovsagent.pipeline.compute import FLOODING_ENTRY
-from ovsagent.pipeline.state import HostState, TunnelPort
+from ovsagent.pipeline.state import TUNNEL_TYPES, HostState, TunnelPort
 
 LOG = logging.getLogger(__name__)
 
@@ -61,16 +63,42 @@ class TunnelManager:
         LOG.info("tunnel port %s (ofport %d) to %s created", name, ofport, remote_ip)
         return tunnel
 
+    def restore(self) -> list[TunnelPort]:
+        """Adopt the tunnel ports already on br-tun (ours or the reference's, same names)."""
+        def read(db: Any) -> list[tuple[str, str, str, int | None]]:
+            found = []
+            bridge = db.lookup("Bridge", self.s.tunnel_bridge)
+            for port in bridge.ports if bridge is not None else []:
+                for iface in port.interfaces:
+                    remote = dict(iface.options).get("remote_ip")
+                    if iface.type in TUNNEL_TYPES and remote:
+                        found.append((str(iface.type), str(remote), str(iface.name),
+                                      parse_ofport(iface.ofport)))
+            return found
+
+        restored = []
+        for ttype, remote_ip, name, ofport in self.client.read(read):
+            if name != ovsdb.tunnel_port_name(ttype, remote_ip):
+                continue  # not named by our scheme: leave it alone
+            if ofport is None or ofport <= 0:
+                ofport = ovsdb.get_ofport(self.client, name, timeout=self.s.ovsdb_timeout)
+            if ofport > 0:
+                tunnel = TunnelPort(ttype, remote_ip, ofport)
+                self.state.tunnels[(ttype, remote_ip)] = tunnel
+                restored.append(tunnel)
+        if restored:
+            LOG.info("adopted %d existing tunnel ports", len(restored))
+        return restored
+
+    def by_ofport(self, ofport: int) -> TunnelPort | None:
+        return next((t for t in self.state.tunnels.values() if t.ofport == ofport), None)
+
     def in_use(self, tunnel_type: str, remote_ip: str) -> bool:
-        """With l2pop a tunnel lives while some local network floods to it."""
+        """With l2pop a tunnel lives while some network's FDB floods to it."""
         if not self.s.l2_population:
             return True
-        for net_id, remotes in self.state.fdb.items():
-            net = self.state.networks.get(net_id)
-            if (net is not None and net.segment.network_type == tunnel_type
-                    and FLOODING_ENTRY in remotes.get(remote_ip, ())):
-                return True
-        return False
+        return any(FLOODING_ENTRY in remotes.get(remote_ip, ())
+                   for remotes in self.state.fdb.values())
 
     def remove_unused(self, only: set[tuple[str, str]] | None = None) -> list[str]:
         """Delete tunnel ports nothing uses any more, in one OVSDB operation."""

@@ -37,7 +37,8 @@ class FakeServer:
         self.down: set[str] = set()
         self.lock = threading.Lock()
 
-    def get_device_details(self, port_ids: list[str]) -> Mapping[str, DeviceDetails | None]:
+    def get_device_details(self, port_ids: list[str], refresh: bool = False
+                           ) -> Mapping[str, DeviceDetails | None]:
         return {p: self.details.get(p, DeviceDetails(p)) for p in port_ids}
 
     def update_device_list(self, up: list[str], down: list[str], refresh_tunnels: bool
@@ -102,7 +103,8 @@ def _vm(bed: Testbed, server: FakeServer, host: str, name: str, ip: str,
     port_id = f"{name}-0000-0000-0000-{n:012d}"
     mac = f"fa:16:3e:00:{n // 256:02x}:{n % 256:02x}"
     if net is not None:
-        server.details[port_id] = DeviceDetails(port_id, net, seg, mac_address=mac)
+        server.details[port_id] = DeviceDetails(port_id, net, seg, mac_address=mac,
+                                                fixed_ips=(ip,))  # anti-spoofing allows ARP
     return bed.add_vm(bed.hosts[host], name, mac, f"{ip}/24", port_id)
 
 
