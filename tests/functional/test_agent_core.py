@@ -9,17 +9,14 @@ pings. The fake server answers device details from a table and records
 from __future__ import annotations
 
 import re
-import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 
 import pytest
+from fakes import FakeServer, start_agent, stop_agent
 
 from ovsagent.agent.core import AgentCore
-from ovsagent.agent.settings import AgentSettings
 from ovsagent.agent.wiring import DeviceDetails
-from ovsagent.ovs import ovsdb
-from ovsagent.ovs.openflow.base import OpenFlowDriver
 from ovsagent.pipeline.flow import FlowFilter
 from ovsagent.pipeline.state import Segment
 from ovsagent.testbench import SimHost, SimVM, Testbed
@@ -28,42 +25,6 @@ VX = Segment("vxlan", None, 1000)
 VX2 = Segment("vxlan", None, 1001)
 VL = Segment("vlan", "physnet1", 101)
 FL = Segment("flat", "physnet1", None)
-
-
-class FakeServer:
-    def __init__(self) -> None:
-        self.details: dict[str, DeviceDetails] = {}
-        self.up: set[str] = set()
-        self.down: set[str] = set()
-        self.lock = threading.Lock()
-
-    def get_device_details(self, port_ids: list[str], refresh: bool = False
-                           ) -> Mapping[str, DeviceDetails | None]:
-        return {p: self.details.get(p, DeviceDetails(p)) for p in port_ids}
-
-    def update_device_list(self, up: list[str], down: list[str], refresh_tunnels: bool
-                           ) -> list[str]:
-        with self.lock:
-            self.up |= set(up)
-            self.up -= set(down)
-            self.down |= set(down)
-        return []
-
-    def wait_up(self, *port_ids: str, timeout: float = 15.0) -> None:
-        deadline = time.monotonic() + timeout
-        while not set(port_ids) <= self.up:
-            assert time.monotonic() < deadline, f"not up: {set(port_ids) - self.up}"
-            time.sleep(0.02)
-
-
-def _driver(name: str, host: SimHost) -> OpenFlowDriver:
-    if name == "ovs-ofctl":
-        from ovsagent.ovs.openflow.ofctl import OfctlDriver
-
-        return OfctlDriver(rundir=host.rundir, timeout=30)
-    from ovsagent.ovs.openflow.native import NativeDriver
-
-    return NativeDriver(listen_port=6633, netns=host.netns, request_timeout=30)
 
 
 @pytest.fixture(params=["ovs-ofctl", "native"])
@@ -76,15 +37,7 @@ def cloud(request: pytest.FixtureRequest, testbed: Testbed
     agents: dict[str, AgentCore] = {}
     try:
         for host in hosts:
-            settings = AgentSettings(
-                host=host.name, local_ip=ips[host.name], tunnel_types=("vxlan",),
-                bridge_mappings=(("physnet1", "br-phys1"),), datapath_type="netdev",
-                of_interface=str(request.param), ovsdb_connection=host.ovsdb_connection,
-                of_connect_timeout=30, polling_interval=1)
-            client = ovsdb.OvsdbClient(host.ovsdb_connection, timeout=10)
-            agent = AgentCore(settings, server, _driver(str(request.param), host), client)
-            agent.start()
-            agents[host.name] = agent
+            agents[host.name] = start_agent(host, ips[host.name], str(request.param), server)
         for name, agent in agents.items():  # what tunnel_sync would return
             for other, ip in ips.items():
                 if other != name:
@@ -92,9 +45,7 @@ def cloud(request: pytest.FixtureRequest, testbed: Testbed
         yield testbed, server, agents
     finally:
         for agent in agents.values():
-            agent.stop()
-            agent.driver.close()
-            agent.client.close()
+            stop_agent(agent)
 
 
 def _vm(bed: Testbed, server: FakeServer, host: str, name: str, ip: str,
@@ -177,7 +128,8 @@ def test_trace_each_network_type(cloud: tuple) -> None:  # type: ignore[type-arg
     bcast = "dl_dst=ff:ff:ff:ff:ff:ff,dl_type=0x0806"
 
     def from_vm(vm: SimVM) -> str:
-        return _trace(h1, "br-int", f"in_port={vm.ifname},dl_src={vm.mac},{bcast}")
+        return _trace(h1, "br-int",
+                      f"in_port={vm.ifname},dl_src={vm.mac},{bcast},arp_spa={vm.ip}")
 
     vx = from_vm(vms["netX"])
     assert "bridge(\"br-tun\")" in vx and "set_field:0x3e8->tun_id" in vx, vx
