@@ -16,7 +16,8 @@ from ovsagent.agent.wiring import DeviceDetails
 from ovsagent.pipeline.state import Segment
 from ovsagent.rpc.cache import ResourceCache
 from ovsagent.rpc.errors import RpcError
-from ovsagent.rpc.ovo import PortInfo
+from ovsagent.rpc.ovo import NetworkInfo, PortInfo, SegmentInfo
+from ovsagent.rpc.topics import NETWORK
 
 LOG = logging.getLogger(__name__)
 
@@ -25,11 +26,35 @@ class NoActiveBinding(Exception):
     """The port has bindings but none ACTIVE: counted as failed and retried."""
 
 
-def device_details(port_id: str, port: PortInfo | None, host: str) -> DeviceDetails:
+def current_segment(seg: SegmentInfo, network: NetworkInfo | None) -> SegmentInfo:
+    """The port's bound segment as its network now has it.
+
+    A provider update of a network's segmentation id is pushed as a Network
+    only: the cached Port keeps the old copy in its binding levels (the
+    reference asks ``get_network_details`` in ``network_update`` for the
+    same reason). The network's segment with the same id wins; without ids,
+    the single segment of the same type and physnet.
+    """
+    if network is None:
+        return seg
+    if seg.id is not None:
+        return next((s for s in network.segments if s.id == seg.id), seg)
+    if len(network.segments) == 1:
+        only = network.segments[0]
+        if (only.network_type, only.physical_network) == (seg.network_type,
+                                                          seg.physical_network):
+            return only
+    return seg
+
+
+def device_details(port_id: str, port: PortInfo | None, host: str,
+                   network: NetworkInfo | None = None) -> DeviceDetails:
     """What the loop needs to wire ``port_id`` on ``host``.
 
     Unknown port, no binding levels or no bottom segment -> unbound (dead
     VLAN); a compute port actively bound elsewhere -> ``no_active_binding``.
+    ``network`` (the cached Network of the port, if any) supplies the
+    current segmentation id.
     """
     if port is None or port.segment is None or port.bound_levels == 0:
         return DeviceDetails(port_id)
@@ -42,7 +67,7 @@ def device_details(port_id: str, port: PortInfo | None, host: str) -> DeviceDeta
         migrating_to = others[0] if others else None
     if port.is_compute and migrating_to is None and binding.host != host:
         return DeviceDetails(port_id, port.network_id, no_active_binding=True)
-    seg = port.segment
+    seg = current_segment(port.segment, network)
     return DeviceDetails(
         port_id, port.network_id,
         Segment(seg.network_type, seg.physical_network, seg.segmentation_id),
@@ -83,8 +108,12 @@ class RpcServerApi:
                 continue
             found = pulled.found.get(port_id)
             port = found if isinstance(found, PortInfo) else None
+            if port is not None and self.cache.is_deleted(NETWORK, port.network_id):
+                LOG.info("port %s: its network %s was deleted", port_id, port.network_id)
+                port = None  # treated as unknown: dead VLAN, network reclaimed
+            network = self.cache.get_network(port.network_id) if port is not None else None
             try:
-                result[port_id] = device_details(port_id, port, self.host)
+                result[port_id] = device_details(port_id, port, self.host, network)
             except NoActiveBinding as exc:
                 LOG.info("%s; will retry", exc)
                 result[port_id] = None

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 from ovsagent.agent.settings import AgentSettings
 from ovsagent.agent.vlans import DEAD_VLAN, LocalVlanAllocator, NetworkKey
-from ovsagent.pipeline.state import HostState, LocalNetwork, Segment, WiredPort
+from ovsagent.pipeline.state import HostState, LocalNetwork, PortSecurity, Segment, WiredPort
 
 LOG = logging.getLogger(__name__)
 
@@ -109,7 +109,7 @@ class PortWiring:
             result.down.append(vif.port_id)
             return
         assert det.segment is not None and det.network_id is not None
-        self._wire(vif, det.network_id, det.segment, result)
+        self._wire(vif, det.network_id, det.segment, _security(det), result)
         result.up.append(vif.port_id)
 
     def _unwireable(self, det: DeviceDetails) -> str | None:
@@ -130,7 +130,8 @@ class PortWiring:
             return f"unknown network type {seg.network_type}"
         return None
 
-    def _wire(self, vif: Vif, network_id: str, seg: Segment, result: WiringResult) -> None:
+    def _wire(self, vif: Vif, network_id: str, seg: Segment, security: PortSecurity,
+              result: WiringResult) -> None:
         old = self.state.ports.get(vif.port_id)
         if old is not None and old.network_id != network_id:
             self._unwire(vif.port_id, result)
@@ -146,7 +147,7 @@ class PortWiring:
             self.state.networks[network_id] = net
         self.state.dead_ports.pop(vif.port_id, None)
         self.state.ports[vif.port_id] = WiredPort(vif.port_id, vif.ofport, vif.mac, network_id,
-                                                   net.lvid)
+                                                   net.lvid, security)
         other_config = {
             "net_uuid": network_id, "network_type": seg.network_type,
             "physical_network": str(seg.physical_network), "tag": str(net.lvid)}
@@ -169,3 +170,12 @@ class PortWiring:
             self.state.fdb.pop(port.network_id, None)
             result.reclaimed.append(port.network_id)
         return True
+
+
+def _security(det: DeviceDetails) -> PortSecurity:
+    """What the anti-spoofing flows of the port depend on (reference/03 §2.4)."""
+    return PortSecurity(
+        fixed_ips=tuple(sorted(set(det.fixed_ips))),
+        allowed_address_pairs=tuple(sorted(set(det.allowed_address_pairs))),
+        port_security_enabled=det.port_security_enabled,
+        device_owner=det.device_owner)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import ipaddress
 
-from ovsagent.pipeline import br_int, br_phys, br_tun
+from ovsagent.pipeline import antispoof, br_int, br_phys, br_tun
 from ovsagent.pipeline.flow import Flow
 from ovsagent.pipeline.state import HostState, LocalNetwork, Topology
 
@@ -54,6 +54,9 @@ def _br_int_flows(state: HostState, topo: Topology) -> list[Flow]:
                 flows.append(br_int.physnet_flat_in(phys.int_ofport, net.lvid))
     flows.extend(br_int.dead_port_drop(ofport) for ofport in sorted(state.dead_ports.values())
                  if ofport > 0)
+    for port in sorted(state.ports.values(), key=lambda p: p.ofport):
+        if port.ofport > 0:
+            flows.extend(antispoof.port_flows(port.ofport, port.mac, port.security))
     return flows
 
 

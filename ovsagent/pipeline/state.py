@@ -33,14 +33,25 @@ class LocalNetwork:
 
 
 @dataclass(frozen=True)
+class PortSecurity:
+    """What anti-spoofing needs of a port besides its VIF MAC (reference/03 §2.4)."""
+
+    fixed_ips: tuple[str, ...] = ()
+    allowed_address_pairs: tuple[tuple[str, str], ...] = ()  # (mac or "", ip or CIDR)
+    port_security_enabled: bool = True
+    device_owner: str = ""
+
+
+@dataclass(frozen=True)
 class WiredPort:
     """A VIF on br-int bound to a local network (tag = its lvid)."""
 
     port_id: str
     ofport: int
-    mac: str
+    mac: str  # the VIF's attached-mac
     network_id: str
     lvid: int
+    security: PortSecurity = PortSecurity()
 
 
 @dataclass(frozen=True)

@@ -99,4 +99,6 @@ def test_endpoint_never_raises(caplog: pytest.LogCaptureFixture) -> None:
         method, kwargs = calls[i % len(calls)]
         getattr(endpoint, method)({}, **mutate(rng, kwargs, rng.randint(1, 3)))
     # malformed input is a warning, never an exception caught and logged as a failure
-    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+    # (ours only: a reconnecting broker thread left by an earlier test may log too)
+    assert not [r for r in caplog.records
+                if r.levelno >= logging.ERROR and r.name.startswith("ovsagent")]
