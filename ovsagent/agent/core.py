@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable
 from ovsagent.agent.bridges import BridgeSetup
 from ovsagent.agent.flowsync import FlowSync
 from ovsagent.agent.loop import RpcLoop, ServerApi
+from ovsagent.agent.observer import NullObserver, Observer
 from ovsagent.agent.settings import AgentSettings
 from ovsagent.agent.tunnels import TunnelManager
 from ovsagent.agent.vlans import LocalVlanAllocator, NetworkKey
@@ -38,8 +39,9 @@ LOG = logging.getLogger(__name__)
 
 class AgentCore:
     def __init__(self, settings: AgentSettings, server: ServerApi, driver: OpenFlowDriver,
-                 client: ovsdb.OvsdbClient) -> None:
+                 client: ovsdb.OvsdbClient, observer: Observer | None = None) -> None:
         self.s = settings
+        self.observer: Observer = observer or NullObserver()
         self.server = server
         self.driver = driver
         self.client = client
@@ -47,15 +49,15 @@ class AgentCore:
         self.cookie = 0
         self.state = HostState()
         self.vlans = LocalVlanAllocator()
-        self.flows = FlowSync(driver)
+        self.flows = FlowSync(driver, self.observer)
         self.bridges = BridgeSetup(settings, client, driver)
         self.tunnels = TunnelManager(settings, client, self.state)
         self.loop: RpcLoop | None = None
         self._monitor: ovsdb.InterfaceMonitor | None = None
         self._thread: threading.Thread | None = None
         self._restored_flood: dict[str, set[str]] = {}  # network -> remote IPs (l2pop)
+        self._port_vlans: dict[str, int] = {}  # VIF name -> VLAN it had at start
         self.ovs_restart_listeners: list[Callable[[], None]] = []
-        self.tunnels_synced: Callable[[], bool] = lambda: True
 
     # ------------------------------------------------------------ lifecycle
     def setup(self) -> RpcLoop:
@@ -72,7 +74,8 @@ class AgentCore:
         wiring = PortWiring(self.s, self.state, self.vlans)
         self.loop = RpcLoop(self.s, self.client, self.flows, self.server, self.state, wiring,
                             self.tunnels, topology, on_ovs_restart=self._resetup,
-                            tunnels_synced=lambda: self.tunnels_synced())
+                            observer=self.observer)
+        self.loop.restored_port_vlans = dict(self._port_vlans)
         self.loop.sync_flows()  # base flows; additive, so existing port flows stay
         self.bridges.connect_physnet_patches(topology)
         LOG.info("generation %d, cookie %#x", self.generation, self.cookie)
@@ -123,6 +126,7 @@ class AgentCore:
             segid = port.other_config.get("segmentation_id")
             self.vlans.restore_hint(NetworkKey(net, int(segid) if segid else None), port.tag)
             hints[net] = port.tag
+            self._port_vlans[port.name] = port.tag
         return hints
 
     def _restore_flood_sets(self, hints: dict[str, int]) -> None:

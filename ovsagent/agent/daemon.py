@@ -23,7 +23,9 @@ from ovsagent.agent.core import AgentCore
 from ovsagent.agent.details import RpcServerApi
 from ovsagent.agent.health import OvsStatus
 from ovsagent.agent.heartbeat import Heartbeat
+from ovsagent.agent.ops import OpsEndpoints, make_metrics
 from ovsagent.agent.settings import AgentSettings
+from ovsagent.agent.view import AgentView
 from ovsagent.config import startup, validate
 from ovsagent.ovs import ovsdb
 from ovsagent.ovs.openflow.factory import make_driver
@@ -96,9 +98,12 @@ class Daemon:
             return 1
         driver = make_driver(self.conf)
         transport = build_transport(self.conf)
-        plugin = PluginApi(transport, RpcSettings.from_conf(self.conf))
+        metrics = make_metrics(s)
+        plugin = PluginApi(transport, RpcSettings.from_conf(self.conf),
+                           observe=metrics.rpc_call if metrics else None)
         cache = ResourceCache(puller=plugin)
-        core = AgentCore(s, RpcServerApi(cache, plugin, s.host), driver, client)
+        core = AgentCore(s, RpcServerApi(cache, plugin, s.host), driver, client,
+                         observer=metrics)
         consumers = RpcConsumers(transport, s.host, AgentRpcCallbacks(core), cache,
                                  l2_population=s.l2_population)
         agent_state = AgentState(state_config(s, self.conf, client))
@@ -106,8 +111,7 @@ class Daemon:
             plugin, agent_state, s.report_interval,
             devices=lambda: len(core.state.ports),
             synced=lambda: core.loop is not None and core.loop.iteration > 0,
-            on_revived=lambda: core.loop.request_full_sync(refresh_cache=True)
-            if core.loop else None,
+            on_revived=lambda: self._resync(core, "revived"),
             ovs_dead=lambda: core.loop is not None and core.loop.ovs_status is OvsStatus.DEAD)
 
         def ovs_restarted() -> None:  # start_flag + immediate report: l2pop resends FDB
@@ -115,10 +119,13 @@ class Daemon:
             heartbeat.kick()
 
         core.ovs_restart_listeners.append(ovs_restarted)
-        core.tunnels_synced = self.tunnels_done.is_set
+        view = AgentView(core)
+        view.heartbeat, view.broker = heartbeat, consumers
+        ops = OpsEndpoints(s, view, metrics)
         try:
             consumers.start(timeout=5)  # keeps trying in the background if the broker is down
             core.start()
+            ops.start()
             heartbeat.start()
             threading.Thread(target=self._tunnel_sync, args=(plugin, core), daemon=True,
                              name="tunnel_sync").start()
@@ -128,6 +135,7 @@ class Daemon:
         finally:
             LOG.info("ovsagent stopping; flows and ports stay in place")
             plugin.cap_timeouts()
+            ops.stop()
             heartbeat.stop()
             consumers.stop()
             core.stop()
@@ -135,6 +143,11 @@ class Daemon:
             transport.cleanup()
             client.close()
         return 0
+
+    @staticmethod
+    def _resync(core: AgentCore, cause: str) -> None:
+        if core.loop is not None:
+            core.loop.request_full_sync(refresh_cache=True, cause=cause)
 
     def _wait(self) -> None:
         while not self.stop_event.is_set():
@@ -169,8 +182,6 @@ class Daemon:
             LOG.info("tunnel_sync(%s): %d endpoints", ttype, len(endpoints))
         if not pending:
             self.tunnels_done.set()
-            if core.loop is not None:
-                core.loop.flows_changed()  # may complete the sync (stale-flow removal)
 
     def install_signal_handlers(self) -> None:
         def on_stop(signum: int, frame: FrameType | None) -> None:

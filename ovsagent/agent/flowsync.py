@@ -8,13 +8,15 @@ switch (at start, after an error or an OVS restart).
 from __future__ import annotations
 
 import logging
+import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
+from ovsagent.agent.observer import NullObserver, Observer
 from ovsagent.ovs.openflow.base import BundleError, OpenFlowDriver
-from ovsagent.pipeline.flow import DeleteFlows, Flow, FlowFilter
-from ovsagent.pipeline.reconcile import diff_flows
+from ovsagent.pipeline.flow import AddFlow, DeleteFlows, Flow, FlowFilter, FlowMod
+from ovsagent.pipeline.reconcile import diff_flows, is_learned
 
 LOG = logging.getLogger(__name__)
 
@@ -29,19 +31,31 @@ class SyncResult:
 class FlowSync:
     """Desired flows per bridge -> diff against installed -> one bundle."""
 
-    def __init__(self, driver: OpenFlowDriver) -> None:
+    def __init__(self, driver: OpenFlowDriver, observer: Observer | None = None) -> None:
         self.driver = driver
+        self.observer: Observer = observer or NullObserver()
+        # bridge -> key -> flow; each bridge's dict is replaced, never mutated once set
         self._installed: dict[str, dict[tuple[int, int, object], Flow]] = {}
+        self._lock = threading.Lock()
+
+    def _set(self, bridge: str, flows: dict[tuple[int, int, object], Flow]) -> None:
+        with self._lock:
+            self._installed[bridge] = flows
+
+    def snapshot(self) -> dict[str, tuple[Flow, ...]]:
+        """What is installed on every bridge, for readers on other threads."""
+        with self._lock:
+            return {bridge: tuple(flows.values()) for bridge, flows in self._installed.items()}
 
     def reload(self, bridge: str, flt: FlowFilter | None = None) -> int:
         """Forget what we think is installed and read it from the switch."""
         flows = self.driver.dump(bridge, flt)
-        self._installed[bridge] = {f.key: f for f in flows}
+        self._set(bridge, {f.key: f for f in flows})
         return len(flows)
 
     def forget(self, bridge: str) -> None:
         """After an OVS restart the switch holds nothing: start from empty."""
-        self._installed[bridge] = {}
+        self._set(bridge, {})
 
     def bridges(self) -> list[str]:
         return list(self._installed)
@@ -49,29 +63,47 @@ class FlowSync:
     def installed(self, bridge: str) -> list[Flow]:
         return list(self._installed.get(bridge, {}).values())
 
-    def sync(self, bridge: str, desired: Iterable[Flow], allow_deletes: bool = True
-             ) -> SyncResult:
+    def sync(self, bridge: str, desired: Iterable[Flow], allow_deletes: bool = True,
+             keep: Callable[[Flow], bool] | None = None) -> SyncResult:
         """Make ``bridge`` hold exactly ``desired`` (learned flows aside).
 
-        With ``allow_deletes=False`` (right after a restart, before the agent
-        has resynced) flows are only added or overwritten; stale ones stay
-        until a later sync may delete them.
+        With ``allow_deletes=False`` (right after a restart, before the first
+        pass) flows are only added or overwritten. Installed flows for which
+        ``keep`` is true are never deleted (they belong to ports the agent has
+        not processed yet).
         """
         start = time.monotonic()
         if bridge not in self._installed:
             self.reload(bridge)
         want = list(desired)
-        mods = diff_flows(want, self._installed[bridge].values())
+        ignore = is_learned if keep is None else (lambda f: is_learned(f) or keep(f))
+        mods = diff_flows(want, self._installed[bridge].values(), ignore=ignore)
         if not allow_deletes:
             mods = [m for m in mods if not isinstance(m, DeleteFlows)]
         if mods:
-            try:
-                self.driver.apply(bridge, mods)
-            except BundleError:
+            self._apply(bridge, mods)
+            current = self._installed[bridge]
+            kept = dict(current) if not allow_deletes else (
+                {k: f for k, f in current.items() if keep(f)} if keep is not None else {})
+            kept.update({f.key: f for f in want})
+            self._set(bridge, kept)
+        return SyncResult(bridge, len(mods), time.monotonic() - start)
+
+    def _apply(self, bridge: str, mods: Sequence[FlowMod]) -> None:
+        """One bundle, timed and counted for the observer."""
+        counts = {"add": 0, "modify": 0, "delete": 0}
+        for m in mods:
+            counts["add" if isinstance(m, AddFlow) else
+                   "delete" if isinstance(m, DeleteFlows) else "modify"] += 1
+        start = time.monotonic()
+        try:
+            self.driver.apply(bridge, mods)
+        except Exception as exc:
+            self.observer.flow_apply(self.driver.name, bridge, counts,
+                                     time.monotonic() - start, type(exc).__name__)
+            if isinstance(exc, BundleError):
                 LOG.exception("bundle for %s rejected; re-reading its flows", bridge)
                 self.reload(bridge)
-                raise
-            kept = {} if allow_deletes else dict(self._installed[bridge])
-            kept.update({f.key: f for f in want})
-            self._installed[bridge] = kept
-        return SyncResult(bridge, len(mods), time.monotonic() - start)
+            raise
+        self.observer.flow_apply(self.driver.name, bridge, counts, time.monotonic() - start,
+                                 None)

@@ -2,9 +2,13 @@
 
 Inputs arrive from other threads (OVSDB Interface events, push-cache and
 l2pop notifications) and only mark work as pending; the loop thread wakes,
-takes a snapshot, and does one pass: wire ports, write OVSDB in one
-transaction, recompute flows and sync each bridge with one bundle, report
-ports up/down in one call. Nothing here talks OpenFlow or AMQP directly.
+takes a snapshot, and does one pass: wire ports, recompute flows and sync
+each bridge with one bundle, write OVSDB in one transaction (tags last, so a
+port forwards only once its flows are in place), and hand the ports to
+report up/down to the background :class:`~ovsagent.agent.reporting.DeviceReporter`
+(the server takes ~0.15 s per port; the loop does not wait for it). A pass
+whose inputs changed nothing the flows depend on skips the flow computation.
+Nothing here talks OpenFlow or AMQP directly.
 """
 
 from __future__ import annotations
@@ -12,12 +16,16 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from ovsagent.agent import snapshot
 from ovsagent.agent.flowsync import FlowSync
 from ovsagent.agent.health import OvsStatus, canary_status
+from ovsagent.agent.observer import NullObserver, Observer
+from ovsagent.agent.reporting import DeviceReporter
 from ovsagent.agent.retries import RetryTracker
 from ovsagent.agent.settings import AgentSettings
 from ovsagent.agent.tunnels import TunnelManager
@@ -26,6 +34,7 @@ from ovsagent.ovs import ovsdb
 from ovsagent.ovs.ovsdb.db import merge_map
 from ovsagent.ovs.ovsdb.ports import write_tag
 from ovsagent.pipeline.compute import compute_flows
+from ovsagent.pipeline.flow import Flow, flow_in_port, flow_vlans
 from ovsagent.pipeline.state import HostState, Topology
 
 LOG = logging.getLogger(__name__)
@@ -59,6 +68,7 @@ class Pending:
     full_sync: bool = False
     refresh_cache: bool = False  # re-pull device details (after an outage)
     calls: list[Callable[[], object]] = field(default_factory=list)  # run on the loop thread
+    report_failed: set[str] = field(default_factory=set)  # the server did not take these
 
 
 @dataclass(frozen=True)
@@ -69,6 +79,7 @@ class IterationStats:
     removed: int
     failed: int
     elapsed: float
+    phases: Mapping[str, float] = field(default_factory=dict)  # seconds per step of the pass
 
 
 class RpcLoop:
@@ -78,7 +89,7 @@ class RpcLoop:
                  server: ServerApi, state: HostState, wiring: PortWiring,
                  tunnels: TunnelManager, topology: Topology,
                  on_ovs_restart: Callable[[], Topology] | None = None,
-                 tunnels_synced: Callable[[], bool] = lambda: True) -> None:
+                 observer: Observer | None = None) -> None:
         self.s = settings
         self.client = client
         self.flows = flows
@@ -91,8 +102,9 @@ class RpcLoop:
         self.known: set[str] = set()  # port ids seen on br-int
         self.retries = RetryTracker()
         self.on_ovs_restart = on_ovs_restart
-        self.tunnels_synced = tunnels_synced
-        self.synced = False  # every port processed once, no failure, tunnels synced
+        self.synced = False  # the first pass is done: stale flows may be deleted
+        self.restored_port_vlans: dict[str, int] = {}  # VIF name -> VLAN found at start
+        self._pass_vifs: Mapping[str, Vif] = {}
         self.ovs_status = OvsStatus.NORMAL
         self.ovs_restarts = 0
         self._pending = Pending(full_sync=True)
@@ -100,6 +112,20 @@ class RpcLoop:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self.last: IterationStats | None = None
+        self.observer: Observer = observer or NullObserver()
+        self.vifs: Mapping[str, Vif] = {}  # as read in the last pass (replaced, not mutated)
+        self.skipped: set[str] = set()  # ports left alone (bound elsewhere / no binding)
+        self.given_up: set[str] = set()  # failed ports retried max times
+        self.resyncs: Counter[str] = Counter(start=1)
+        self.resyncs_done = 0  # tickets of request_full_sync served by a finished pass
+        self.last_at: float | None = None
+        self.observer.resync("start")
+        self.snapshot = snapshot.LoopSnapshot(time.time())
+        self.reporter = DeviceReporter(self._send_report, self._reported)
+        self._reported_up: dict[str, DeviceDetails] = {}  # port -> details it went up with
+        self._flow_inputs: tuple[object, ...] | None = None  # what the last flow sync saw
+        self._canary_at = 0.0
+        self._report_ok: set[str] = set()  # reports that succeeded since the last pass
 
     # ------------------------------------------------------- inputs (any thread)
     def port_changed(self, port_id: str) -> None:
@@ -124,21 +150,45 @@ class RpcLoop:
 
         Used for state changes that arrive from other threads (l2pop FDB,
         tunnel updates) so that only the loop thread ever mutates the state.
+        The pass recomputes the flows only if the state (tunnels, FDB, ...)
+        actually changed: an FDB message about our own ports, sent to every
+        agent for every port that goes up, changes nothing.
         """
         with self._lock:
             self._pending.calls.append(fn)
-            self._pending.flows_dirty = True
         self._wake.set()
 
-    def request_full_sync(self, refresh_cache: bool = False) -> None:
+    def request_full_sync(self, refresh_cache: bool = False, cause: str = "requested") -> int:
+        """Reprocess every port at the next pass (``cause`` is counted for metrics).
+
+        Returns a ticket: :attr:`resyncs_done` reaches it once a pass did the resync."""
         with self._lock:
             self._pending.full_sync = True
             self._pending.refresh_cache |= refresh_cache
+            self.resyncs[cause] += 1
+            ticket = self.resyncs.total()
+        self.observer.resync(cause)
         self._wake.set()
+        return ticket
 
     def stop(self) -> None:
         self._stop.set()
         self._wake.set()
+
+    def _send_report(self, up: list[str], down: list[str], refresh_tunnels: bool) -> list[str]:
+        """A reporter thread's call: one chunk to the server."""
+        return self.server.update_device_list(up, down, refresh_tunnels)
+
+    def _reported(self, done: set[str], failed: set[str]) -> None:
+        """A reporter thread's result: failed ports go back to the loop for a retry;
+        successes only reset retry counts (at the next pass, without waking it)."""
+        with self._lock:
+            self._report_ok |= done
+        if failed:
+            LOG.warning("the server failed to update %d port(s); retrying them", len(failed))
+            with self._lock:
+                self._pending.report_failed |= failed
+            self._wake.set()
 
     # ------------------------------------------------------------- the loop
     def run(self) -> None:
@@ -151,75 +201,122 @@ class RpcLoop:
             time.sleep(BATCH_DELAY)
             self._wake.clear()
             try:
-                if self.check_ovs() is OvsStatus.DEAD:
+                if self.check_ovs_due() is OvsStatus.DEAD:
                     continue
                 self.run_once()
             except Exception:
                 LOG.exception("rpc_loop iteration %d failed; full resync next", self.iteration)
-                self.request_full_sync()
+                self.request_full_sync(cause="error")
                 self._stop.wait(1.0)
+        self.reporter.close()
+
+    def check_ovs_due(self) -> OvsStatus:
+        """:meth:`check_ovs`, at most every CANARY_INTERVAL while OVS is fine (a burst
+        of events costs one canary read, not one per pass)."""
+        now = time.monotonic()
+        if self.ovs_status is OvsStatus.NORMAL and now - self._canary_at < CANARY_INTERVAL:
+            return self.ovs_status
+        self._canary_at = now
+        return self.check_ovs()
 
     def check_ovs(self) -> OvsStatus:
         """Canary check; after an OVS restart re-set up everything and replay all flows."""
         status = canary_status(self.flows.driver, self.s.integration_bridge)
         if status is not self.ovs_status:
             LOG.warning("Open vSwitch status %s -> %s", self.ovs_status.value, status.value)
+        changed = status is not self.ovs_status
         self.ovs_status = status
         if status is OvsStatus.RESTARTED:
             self.ovs_restarts += 1
+            self.observer.ovs_restart()
             LOG.warning("Open vSwitch restarted (canary flow gone): re-setup and replay")
             if self.on_ovs_restart is not None:
                 self.topology = self.on_ovs_restart()
             for bridge in self.flows.bridges():
                 self.flows.forget(bridge)
             self.known.clear()
-            self.request_full_sync()
+            self.request_full_sync(cause="ovs_restart")
             self.sync_flows()  # canary + base flows first
             self.ovs_status = OvsStatus.NORMAL
+        if changed:
+            self.publish()
         return status
 
     def has_work(self) -> bool:
+        """Something for a pass to do, or ports still being reported to the server."""
+        return self._pass_due() or self.reporter.busy()
+
+    def _pass_due(self) -> bool:
         with self._lock:
             p = self._pending
             return bool(p.ports or p.removed or p.flows_dirty or p.full_sync or p.calls
-                        or self.retries.due())
+                        or p.report_failed or self.retries.due())
 
     def run_once(self) -> IterationStats | None:
         """One pass over everything pending; ``None`` if there was nothing to do."""
-        if not self.has_work():
+        if not self._pass_due():
             return None
         start = time.monotonic()
         with self._lock:
             pending, self._pending = self._pending, Pending()
+            ticket = self.resyncs.total() if pending.full_sync else 0
         try:
             stats = self._process(pending, start)
         except Exception:
             with self._lock:  # put the work back
                 self._pending.ports |= pending.ports
                 self._pending.removed |= pending.removed
+                self._pending.report_failed |= pending.report_failed
                 self._pending.full_sync = True
             raise
         self.last = stats
+        self.last_at = time.time()
+        self.resyncs_done = max(self.resyncs_done, ticket)
+        self.observer.iteration(stats)
         LOG.info("Agent rpc_loop - iteration:%d completed. Processed ports statistics: "
                  "{'regular': {'added': %d, 'updated': %d, 'removed': %d}} failed:%d "
-                 "Elapsed:%.3f", stats.number, stats.added, stats.updated, stats.removed,
-                 stats.failed, stats.elapsed)
+                 "Elapsed:%.3f (%s)", stats.number, stats.added, stats.updated, stats.removed,
+                 stats.failed, stats.elapsed,
+                 " ".join(f"{k} {v:.3f}" for k, v in stats.phases.items()))
         self.iteration += 1
-        if not self.synced and not stats.failed and not len(self.retries) \
-                and self.tunnels_synced():
+        if not self.synced:
             self.synced = True
-            LOG.info("agent synced with the server: stale flows may now be removed")
+            LOG.info("first pass done: stale flows may now be removed (except those of "
+                     "ports not processed yet)")
             self.flows_changed()  # one more pass deletes whatever is no longer desired
+        self.publish()
         return stats
 
     def _process(self, pending: Pending, start: float) -> IterationStats:
+        phases: dict[str, float] = {}
+        mark = start
+
+        def phase(name: str) -> None:
+            nonlocal mark
+            now = time.monotonic()
+            phases[name] = phases.get(name, 0.0) + now - mark
+            mark = now
+
+        fdb = self._fdb_state() if pending.calls else None
         for fn in pending.calls:
             try:
                 fn()
             except Exception:
                 LOG.exception("deferred state update %r failed", fn)
+        fdb_changed = fdb is not None and fdb != self._fdb_state()
+        for port_id in pending.report_failed:
+            self._reported_up.pop(port_id, None)
+        with self._lock:
+            report_ok, self._report_ok = self._report_ok, set()
+        self.retries.succeeded(report_ok - pending.report_failed)
         vifs = self._read_vifs()
-        todo = set(pending.ports) | self.retries.due()
+        self._pass_vifs = vifs
+        phase("vifs")
+        # a port whose report is still on its way is not retried meanwhile; a VIF that
+        # is new (or got a new ofport) is processed now, even if its event is still queued
+        todo = set(pending.ports) | (self.retries.due() - self.reporter.pending())
+        todo |= {p for p, v in vifs.items() if p not in self.known
+                 or (p in self.vifs and self.vifs[p].ofport != v.ofport)}
         removed = set(pending.removed)
         if pending.full_sync:
             todo |= set(vifs)
@@ -229,29 +326,85 @@ class RpcLoop:
         added = todo - self.known
         details = self.server.get_device_details(sorted(todo), refresh=pending.refresh_cache) \
             if todo else {}
+        phase("details")
         result = self.wiring.process(vifs, details, sorted(removed))
-        self._write_ports(result)
         self.tunnels.remove_unused()
-        self.sync_flows()
+        phase("wiring")
+        inputs = self._flow_state(vifs)
+        if pending.flows_dirty or pending.full_sync or fdb_changed \
+                or inputs != self._flow_inputs:
+            self.sync_flows()  # before the tags: a port forwards once its flows are in
+            self._flow_inputs = inputs
+            phase("flows")
+        self._write_ports(result)
+        phase("ovsdb")
         refresh = self.iteration == 0 or pending.full_sync
         failed = set(result.failed)
-        if result.up or result.down:
-            failed |= set(self.server.update_device_list(result.up, result.down, refresh))
-        self.retries.succeeded(todo - failed)
-        self.retries.failed(failed)
+        reported = self._report(result, details, refresh)
+        self.retries.succeeded(todo - failed - reported)  # reported: once the server took it
+        failed |= pending.report_failed - todo  # back off like any failure, then re-report
+        self.given_up = (self.given_up - todo - removed) | set(self.retries.failed(failed))
         self.retries.forget(removed)
+        self.skipped = (self.skipped - todo - removed) | (set(result.skipped) & set(vifs))
         self.known = (self.known | set(vifs)) - removed
+        self.vifs = vifs
+        phase("report")
         return IterationStats(self.iteration, len(added), len(todo - added), len(removed),
-                              len(failed), time.monotonic() - start)
+                              len(failed), time.monotonic() - start, phases)
+
+    def _report(self, result: WiringResult, details: Mapping[str, DeviceDetails | None],
+                refresh: bool) -> set[str]:
+        """Hand the pass's ports to the reporter. A port re-processed because of a
+        push that changed nothing it is wired from (typically the server's own
+        status update after our report) is not reported again while the server
+        has it ACTIVE: the reference re-reports it, doubling the server's work."""
+        up = []
+        for port_id in result.up:
+            det = details.get(port_id)
+            if not refresh and det is not None and self._reported_up.get(port_id) == det \
+                    and self._server_has_active(port_id):
+                continue
+            up.append(port_id)
+            if det is not None:
+                self._reported_up[port_id] = det
+        for port_id in (*result.down, *result.failed, *result.skipped):
+            self._reported_up.pop(port_id, None)
+        if up or result.down:
+            self.reporter.submit(up, result.down, refresh)
+        return {*up, *result.down}
+
+    def _server_has_active(self, port_id: str) -> bool:
+        """The server's port status as last pushed, when the server API keeps a
+        push cache (``RpcServerApi.cache``); unknown counts as not ACTIVE."""
+        get_port = getattr(getattr(self.server, "cache", None), "get_port", None)
+        if get_port is None:
+            return False
+        port = get_port(port_id)
+        return getattr(port, "status", None) == "ACTIVE"
+
+    def _fdb_state(self) -> dict[str, dict[str, frozenset[tuple[str, str]]]]:
+        """A copy of the l2pop FDB (only deferred calls change it)."""
+        return {net: {ip: frozenset(entries) for ip, entries in remotes.items()}
+                for net, remotes in self.state.fdb.items()}
+
+    def _flow_state(self, vifs: Mapping[str, Vif]) -> tuple[object, ...]:
+        """What the computed flows depend on, but the FDB (see :meth:`_fdb_state`).
+        Values are immutable, so shallow copies compare by content."""
+        s = self.state
+        return (dict(s.ports), dict(s.dead_ports), dict(s.networks), dict(s.tunnels),
+                vifs, self.synced, self.topology)
 
     # ------------------------------------------------------------ helpers
+    def publish(self) -> None:
+        """Refresh :attr:`snapshot` for readers on other threads (loop thread only)."""
+        with self._lock:
+            resyncs = dict(self.resyncs)
+        self.snapshot = snapshot.take(self, resyncs)
+
     def _read_vifs(self) -> dict[str, Vif]:
-        vifs: dict[str, Vif] = {}
-        for iface in ovsdb.get_vifs(self.client, self.s.integration_bridge):
-            if iface.iface_id and iface.attached_mac and iface.ofport and iface.ofport > 0:
-                vifs[iface.iface_id] = Vif(iface.iface_id, iface.name, iface.ofport,
-                                           iface.attached_mac.lower())
-        return vifs
+        return {port_id: Vif(port_id, name, ofport, mac.lower())
+                for port_id, name, ofport, mac in ovsdb.vif_rows(self.client,
+                                                                 self.s.integration_bridge)}
 
     def _write_ports(self, result: WiringResult) -> None:
         if not result.writes:
@@ -270,8 +423,20 @@ class RpcLoop:
         self.client.transact(*ops)
 
     def sync_flows(self) -> None:
-        """Bring every bridge to the computed flows; no deletes until synced (hitless)."""
-        allow_deletes = self.synced
+        """Bring every bridge to the computed flows (hitless, see docs/lifecycle.md):
+        no deletes before the first pass, and never of flows that belong to a VIF
+        (its in_port) or to the restored VLAN of a VIF not processed yet."""
+        keep = self._unprocessed_flow_filter()
         for bridge, flows in compute_flows(self.state, self.topology, self.s.integration_bridge,
                                            self.s.tunnel_bridge).items():
-            self.flows.sync(bridge, flows, allow_deletes=allow_deletes)
+            self.flows.sync(bridge, flows, allow_deletes=self.synced, keep=keep)
+
+    def _unprocessed_flow_filter(self) -> Callable[[Flow], bool] | None:
+        pending = [v for pid, v in self._pass_vifs.items()
+                   if pid not in self.state.ports and pid not in self.state.dead_ports]
+        if not pending:
+            return None
+        ofports = {v.ofport for v in pending}
+        vlans = {self.restored_port_vlans[v.name] for v in pending
+                 if v.name in self.restored_port_vlans}
+        return lambda f: flow_in_port(f) in ofports or bool(flow_vlans(f) & vlans)

@@ -46,6 +46,10 @@ class RetryTracker:
         now = time.monotonic() if now is None else now
         return {p for p, (_, when) in self._state.items() if when <= now}
 
+    def ports(self) -> set[str]:
+        """Ports waiting for a retry."""
+        return set(self._state)
+
     def attempts(self, port_id: str) -> int:
         return self._state.get(port_id, (0, 0.0))[0]
 

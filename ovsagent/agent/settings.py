@@ -43,6 +43,8 @@ class AgentSettings:
     igmp_flood_reports: bool = True
     igmp_snooping_enable: bool = False
     igmp_flood_unregistered: bool = False
+    metrics_listen: str = ""  # ADDRESS:PORT; empty: no metrics endpoint
+    ctl_socket: str = ""  # unix socket of ovsagent-ctl; empty: none
 
     @property
     def tunnelling(self) -> bool:
@@ -83,4 +85,5 @@ class AgentSettings:
             igmp_flood=ovs.igmp_flood, igmp_flood_reports=ovs.igmp_flood_reports,
             igmp_snooping_enable=ovs.igmp_snooping_enable,
             igmp_flood_unregistered=ovs.igmp_flood_unregistered,
+            metrics_listen=agent.metrics_listen or "", ctl_socket=agent.ctl_socket or "",
         )

@@ -68,10 +68,23 @@ AGENT_OPTS: list[cfg.Opt] = [
                help="Long-running root helper daemon command, if any."),
 ]
 
+DEFAULT_CTL_SOCKET = "/var/run/ovsagent/ovsagent.sock"
+
+#: ovsagent's own operability options (the reference agent has none of these)
+OPS_OPTS: list[cfg.Opt] = [
+    cfg.StrOpt("metrics_listen", default="",
+               help="ADDRESS:PORT to serve Prometheus metrics on at /metrics (e.g. "
+                    "127.0.0.1:9310, [::1]:9310). Empty: no metrics endpoint. ovsagent "
+                    "only."),
+    cfg.StrOpt("ctl_socket", default=DEFAULT_CTL_SOCKET,
+               help="Unix socket ovsagent-ctl talks to (mode 0660: the agent's user and "
+                    "group). Empty: no ctl socket. ovsagent only."),
+]
+
 
 def register(conf: cfg.ConfigOpts) -> None:
-    conf.register_opts(AGENT_OPTS, group="agent")
+    conf.register_opts(AGENT_OPTS + OPS_OPTS, group="agent")
 
 
 def list_opts() -> list[tuple[str, list[cfg.Opt]]]:
-    return [("agent", AGENT_OPTS)]
+    return [("agent", AGENT_OPTS + OPS_OPTS)]

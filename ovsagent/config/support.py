@@ -70,6 +70,15 @@ SUPPORTED: frozenset[Key] = frozenset({
     ("agent", "root_helper_daemon"),
     ("securitygroup", "firewall_driver"),  # see SUPPORTED_VALUES
     ("securitygroup", "enable_security_group"),
+    # ovsagent's own (see ADDED)
+    ("agent", "metrics_listen"),
+    ("agent", "ctl_socket"),
+})
+
+#: options ovsagent adds; the reference agent does not know them (and ignores them)
+ADDED: frozenset[Key] = frozenset({
+    ("agent", "metrics_listen"),
+    ("agent", "ctl_socket"),
 })
 
 #: supported options of which only some values are implemented

@@ -18,6 +18,7 @@ from oslo_config import cfg
 
 from ovsagent.config import hostaddr
 from ovsagent.config.agent_opts import TUNNEL_TYPES
+from ovsagent.config.listen import parse_listen
 
 MAX_IFNAME = 15           # Linux interface name limit (IFNAMSIZ - 1)
 MAX_PHYS_BRIDGE_NAME = 11  # longer names make the int-/phy- patch port names hashed
@@ -218,6 +219,16 @@ def _check_report_interval(conf: cfg.ConfigOpts) -> list[ConfigError]:
     return []
 
 
+def _check_metrics_listen(conf: cfg.ConfigOpts) -> list[ConfigError]:
+    listen = conf.agent.metrics_listen
+    try:
+        if listen:
+            parse_listen(listen)
+    except ValueError as exc:
+        return [ConfigError("agent", "metrics_listen", listen, str(exc))]
+    return []
+
+
 def validate(conf: cfg.ConfigOpts,
              addresses: Callable[[], set[hostaddr.Address]] | None = None,
              ) -> list[ConfigError]:
@@ -229,7 +240,7 @@ def validate(conf: cfg.ConfigOpts,
     lookup = hostaddr.host_addresses if addresses is None else addresses
     checks: list[Callable[[cfg.ConfigOpts], list[ConfigError]]] = [
         _check_ovs, _check_ovsdb_ssl, _check_placement, _check_report_interval,
-        _check_bridge_mappings, lambda c: _check_tunnels(c, lookup)]
+        _check_metrics_listen, _check_bridge_mappings, lambda c: _check_tunnels(c, lookup)]
     errors = value_errors(conf)
     for check in checks:
         try:

@@ -17,6 +17,7 @@ VLAN_RANGE = (100, 199)
 VNI_RANGE = (1000, 1999)
 GRE_RANGE = (2000, 2999)
 GENEVE_RANGE = (3000, 3999)
+TUNNEL_TYPES = ("vxlan", "gre", "geneve")  # every agent of the lab runs all three
 PHYSNET = "physnet1"
 PHYS_BRIDGE = "br-phys1"
 
@@ -86,7 +87,7 @@ def server_neutron_conf(s: ServerSettings) -> str:
 def server_ml2_conf() -> str:
     return render_ini({
         "ml2": {
-            "type_drivers": ["flat", "vlan", "vxlan", "gre", "geneve"],
+            "type_drivers": ["local", "flat", "vlan", "vxlan", "gre", "geneve"],
             "tenant_network_types": "vxlan",
             "mechanism_drivers": ["openvswitch", "l2population"],
             "extension_drivers": "port_security",
@@ -131,7 +132,7 @@ class AgentSettings:
     transport_url: str
     state_path: Path
     ovsdb_port: int = 6640
-    tunnel_types: tuple[str, ...] = ("vxlan",)
+    tunnel_types: tuple[str, ...] = TUNNEL_TYPES
     debug: bool = False
 
 
@@ -173,3 +174,21 @@ def rabbitmq_conf(port: int) -> str:
         "log.file.level = info",
         "",
     ])
+
+
+def add_agent_options(ini: str, options: Mapping[str, object]) -> str:
+    """``ini`` with ``options`` added at the end of its ``[agent]`` section.
+
+    For ovsagent's own options (``ctl_socket``, ``metrics_listen``): the
+    reference agent does not know them and ignores them, so both agents can
+    still be started with the same files."""
+    lines = ini.rstrip("\n").split("\n")
+    added = [render_ini({"agent": options}).split("\n", 1)[1].rstrip("\n")]
+    if "[agent]" not in lines:
+        return "\n".join([*lines, "", "[agent]", *added]) + "\n"
+    end = lines.index("[agent]") + 1
+    while end < len(lines) and not lines[end].startswith("["):
+        end += 1
+    while lines[end - 1] == "":
+        end -= 1
+    return "\n".join([*lines[:end], *added, *lines[end:]]) + "\n"

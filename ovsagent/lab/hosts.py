@@ -62,8 +62,18 @@ def write_agent_config(paths: LabPaths, host: HostState, transport_url: str,
                                      transport_url=transport_url, state_path=state_path,
                                      debug=debug)
     (etc / "neutron.conf").write_text(confgen.agent_neutron_conf(settings))
-    (etc / "openvswitch_agent.ini").write_text(confgen.openvswitch_agent_ini(settings))
+    ini = confgen.add_agent_options(confgen.openvswitch_agent_ini(settings),
+                                    ovsagent_options(paths, host.name))
+    (etc / "openvswitch_agent.ini").write_text(ini)
     return etc
+
+
+METRICS_LISTEN = "127.0.0.1:9310"  # inside the host's namespace: every host has its own
+
+
+def ovsagent_options(paths: LabPaths, name: str) -> dict[str, object]:
+    """ovsagent's operator endpoints on host ``name`` (ignored by the reference agent)."""
+    return {"ctl_socket": paths.run / f"ovsagent-{name}.sock", "metrics_listen": METRICS_LISTEN}
 
 
 def destroy(paths: LabPaths, run_id: str, names: list[str]) -> list[str]:

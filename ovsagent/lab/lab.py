@@ -173,8 +173,13 @@ class Lab:
             self._record(f"neutron-{which}",
                          services.start_neutron(self.paths, venv, api_port, which))
         self.say(f"waiting for the neutron API on 127.0.0.1:{api_port}")
+        api = self.state.services["neutron-api"]
         procs.wait_until(lambda: services.api_ready(api_port), 180, "the neutron API",
-                         interval=0.5, proc=self.state.services["neutron-api"])
+                         interval=0.5, proc=api)
+        if "neutron-api" in missing and not procs.serves(api_port, api):
+            raise RuntimeError(f"127.0.0.1:{api_port} answers, but not from this lab's API "
+                               f"(pid {api.pid}): another lab took the port at the same time; "
+                               "run `down` and `up` again")
         self._timed("neutron_server", t)
 
     def _ensure_hosts(self) -> None:

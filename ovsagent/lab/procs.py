@@ -10,6 +10,7 @@ unrelated process after ours died.
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -149,6 +150,30 @@ def port_open(port: int, host: str = "127.0.0.1") -> bool:
     with socket.socket() as sock:
         sock.settimeout(0.5)
         return sock.connect_ex((host, port)) == 0
+
+
+def listener_pids(port: int) -> set[int]:
+    """PIDs holding a TCP socket that listens on ``port`` (root namespace, from ``ss``)."""
+    out = subprocess.run(["ss", "-Hltnp", f"sport = :{port}"], capture_output=True, text=True,
+                         check=False).stdout
+    return {int(pid) for pid in re.findall(r"pid=(\d+)", out)}
+
+
+def serves(port: int, proc: Proc) -> bool:
+    """Whether every listener on ``port`` belongs to ``proc``'s process group.
+
+    Two labs coming up at the same moment can pick the same free port; the
+    loser's server dies on bind, and without this check its lab would go on
+    talking to the other lab's server."""
+    pids = listener_pids(port)
+
+    def group(pid: int) -> int | None:
+        try:
+            return os.getpgid(pid)
+        except ProcessLookupError:
+            return None
+
+    return bool(pids) and all(group(pid) == proc.pid for pid in pids)
 
 
 def port_free(port: int) -> bool:

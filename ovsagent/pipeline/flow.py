@@ -369,3 +369,22 @@ def describe(mod: FlowMod | Flow) -> str:
                 f"priority={f.priority} cookie={f.cookie:#x}/{f.cookie_mask:#x} {m}")
     verb = "add" if isinstance(mod, AddFlow) else "modify"
     return f"{verb} {describe(mod.flow)}"
+
+
+def flow_in_port(f: Flow) -> int | None:
+    """The exact ``in_port`` a flow matches, if any."""
+    value = f.match.get("in_port")
+    return value if isinstance(value, int) else None
+
+
+def flow_vlans(f: Flow) -> set[int]:
+    """The VLAN ids a flow is about: an exact ``vlan_vid`` match and any VID it sets."""
+    vlans = set()
+    value = f.match.get("vlan_vid")
+    if isinstance(value, int) and value & OFPVID_PRESENT:
+        vlans.add(value & 0xFFF)
+    for action in f.actions:
+        if isinstance(action, SetField) and action.field == "vlan_vid" \
+                and isinstance(action.value, int):
+            vlans.add(action.value & 0xFFF)
+    return vlans

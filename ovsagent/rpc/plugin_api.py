@@ -12,7 +12,8 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
-from collections.abc import Iterable, Mapping
+import time
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,6 +30,9 @@ LOG = logging.getLogger(__name__)
 
 AGENT_STATUSES = frozenset({"new", "alive", "revived"})
 _TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%f"
+
+#: (method, seconds, error class name or None): called after every RPC call
+CallObserver = Callable[[str, float, str | None], None]
 
 
 @dataclass(frozen=True)
@@ -97,8 +101,10 @@ def _parse_tunnels(reply: object) -> tuple[TunnelEndpoint, ...]:
 class PluginApi:
     """Calls to ``q-plugin`` and ``q-reports-plugin`` on behalf of one agent host."""
 
-    def __init__(self, transport: RpcTransport, settings: RpcSettings) -> None:
+    def __init__(self, transport: RpcTransport, settings: RpcSettings,
+                 observe: CallObserver | None = None) -> None:
         self.settings = settings
+        self.observe = observe
         self.host = settings.host
         self.agent_id = topics.agent_id(settings.host)
         rpc = transport.rpc
@@ -134,13 +140,21 @@ class PluginApi:
         t = timeout if timeout is not None else self.timeout_for(method)
         if self._cap:
             t = min(t, self._cap)
+        start = time.monotonic()
         try:
-            return call(client, self._guard, method, api_version=api_version, timeout=t,
-                        retry=self.settings.retry, **kwargs)
-        except RpcTimeout:
-            if backoff:
+            reply = call(client, self._guard, method, api_version=api_version, timeout=t,
+                         retry=self.settings.retry, **kwargs)
+        except RpcError as exc:
+            self._observed(method, start, type(exc).__name__)
+            if backoff and isinstance(exc, RpcTimeout):
                 self._timed_out(method, t)
             raise
+        self._observed(method, start, None)
+        return reply
+
+    def _observed(self, method: str, start: float, error: str | None) -> None:
+        if self.observe is not None:
+            self.observe(method, time.monotonic() - start, error)
 
     # ---------------------------------------------------------------- calls
     def has_alive_neutron_server(self) -> bool:

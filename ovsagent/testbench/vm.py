@@ -17,10 +17,14 @@ class PingResult:
     sent: int
     received: int
     output: str
+    gaps: int | None = None  # missing replies below the highest one seen (per-packet output)
 
     @property
     def lost(self) -> int:
-        return self.sent - self.received
+        """Lost packets. With per-packet output, only sequence numbers missing
+        below the last reply count: a packet still in flight when ping was
+        interrupted is not a loss."""
+        return self.gaps if self.gaps is not None else self.sent - self.received
 
     @property
     def ok(self) -> bool:
@@ -31,7 +35,9 @@ def parse_ping(output: str) -> PingResult:
     m = re.search(r"(\d+) packets transmitted, (\d+) (?:packets )?received", output)
     if not m:
         return PingResult(0, 0, output)
-    return PingResult(int(m.group(1)), int(m.group(2)), output)
+    seqs = {int(x) for x in re.findall(r"icmp_seq=(\d+) ttl=", output)}
+    gaps = (max(seqs) - len(seqs)) if seqs else None  # seqs start at 1
+    return PingResult(int(m.group(1)), int(m.group(2)), output, gaps)
 
 
 @dataclass
@@ -82,8 +88,8 @@ class ContinuousPing:
     """``ping -i INTERVAL`` running in the VM until :meth:`stop`, then counts."""
 
     def __init__(self, vm: SimVM, dst: str, interval: float) -> None:
-        argv = ["ip", "netns", "exec", vm.netns, "ping", "-n", "-q", "-i", str(interval),
-                "-W", "1", dst]
+        argv = ["ip", "netns", "exec", vm.netns, "ping", "-n", "-i", str(interval),
+                "-W", "1", dst]  # per-packet lines: losses are counted exactly
         self._proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                       text=True)
         self._out = ""

@@ -19,7 +19,7 @@ def test_agents_report_lab_configuration(lab: Lab) -> None:
         conf = agent["configurations"]
         assert agent["binary"] == "neutron-openvswitch-agent"
         assert conf["bridge_mappings"] == {"physnet1": "br-phys1"}
-        assert conf["tunnel_types"] == ["vxlan"]
+        assert conf["tunnel_types"] == ["vxlan", "gre", "geneve"]
         assert conf["tunneling_ip"] == lab.state.hosts[host].underlay_ip
         assert conf["datapath_type"] == "netdev"
         assert conf["l2_population"] is True

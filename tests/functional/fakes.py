@@ -22,11 +22,13 @@ class FakeServer:
         self.up: set[str] = set()
         self.down: set[str] = set()
         self.refreshes = 0
+        self.failing: set[str] = set()  # ports whose details lookup fails
         self.lock = threading.Lock()
 
     def get_device_details(self, port_ids: list[str], refresh: bool = False
                            ) -> Mapping[str, DeviceDetails | None]:
-        return {p: self.details.get(p, DeviceDetails(p)) for p in port_ids}
+        return {p: None if p in self.failing else self.details.get(p, DeviceDetails(p))
+                for p in port_ids}
 
     def update_device_list(self, up: list[str], down: list[str], refresh_tunnels: bool
                            ) -> list[str]:

@@ -13,9 +13,17 @@ import sys
 import time
 from pathlib import Path
 
-from ovsagent.testbench import Testbed
+from ovsagent.ctl.protocol import request
+from ovsagent.testbench import SimHost, Testbed
 
 OVSAGENT = str(Path(sys.executable).with_name("ovsagent"))
+METRICS = "127.0.0.1:9310"  # loopback of the host's namespace
+
+
+def _scrape(host: SimHost) -> str:
+    code = ("import sys, urllib.request; sys.stdout.write(urllib.request.urlopen("
+            f"'http://{METRICS}/metrics', timeout=10).read().decode())")
+    return host.run(["python3", "-c", code]).stdout
 
 
 def _write_config(d: Path, db: str) -> list[str]:
@@ -28,6 +36,7 @@ def _write_config(d: Path, db: str) -> list[str]:
         f"bridge_mappings = physnet1:br-phys1\novsdb_connection = {db}\n"
         "of_connect_timeout = 30\n"
         "[agent]\ntunnel_types = vxlan\nl2_population = True\nreport_interval = 5\n"
+        f"ctl_socket = {d / 'ctl.sock'}\nmetrics_listen = {METRICS}\n"
         "[securitygroup]\nfirewall_driver = noop\n")
     return ["--config-file", str(d / "neutron.conf"),
             "--config-file", str(d / "openvswitch_agent.ini"), "--log-file", str(d / "agent.log")]
@@ -64,6 +73,13 @@ def test_process_starts_reloads_and_stops_cleanly(testbed: Testbed, tmp_path: Pa
         proc.send_signal(signal.SIGHUP)
         _wait("logging reloaded on SIGHUP",
               lambda: log.read_text().count("[ovs] integration_bridge") > before, 10)
+        status = request(tmp_path / "ctl.sock", "status")  # the operator endpoints
+        assert status["host"] == "h1" and status["broker"]["connected"] is False
+        assert status["ovs"]["status"] == "normal" and status["flows"]["br-int"] > 0
+        metrics = _scrape(host)
+        assert 'ovsagent_flows{bridge="br-int",table="23",table_name="CANARY_TABLE"} 1.0' \
+            in metrics, metrics[:2000]
+        assert 'ovsagent_rpc_consumers_connected 0.0' in metrics
         flows = host.ofctl("dump-flows", "br-int", "--no-stats")
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=30) == 0
@@ -75,4 +91,5 @@ def test_process_starts_reloads_and_stops_cleanly(testbed: Testbed, tmp_path: Pa
     text = log.read_text()
     assert "Traceback" not in text + output, text[-3000:]
     assert "flows and ports stay in place" in text
+    assert not (tmp_path / "ctl.sock").exists()
     assert host.ofctl("dump-flows", "br-int", "--no-stats") == flows  # nothing removed

@@ -38,3 +38,14 @@ def test_flow_key_ignores_actions_and_cookie() -> None:
     f2 = flow(22, 1, {"vlan_vid": 0x1001}, [SetField("tunnel_id", 6)], cookie=2)
     assert f1.key == f2.key and f1 != f2
     assert f1.with_cookie(9).cookie == 9 and f1.with_cookie(9).actions == f1.actions
+
+
+def test_ping_parse_counts_gaps_not_packets_in_flight() -> None:
+    from ovsagent.testbench.vm import parse_ping
+
+    lines = [f"64 bytes from 198.19.0.2: icmp_seq={i} ttl=64 time=0.5 ms" for i in (1, 2, 4, 5)]
+    out = "\n".join([*lines, "6 packets transmitted, 4 received, 33% packet loss"])
+    result = parse_ping(out)
+    assert (result.sent, result.received, result.lost) == (6, 4, 1)  # seq 3 lost, 6 in flight
+    quiet = parse_ping("3 packets transmitted, 2 received, 33% packet loss")
+    assert quiet.lost == 1

@@ -37,6 +37,7 @@ from ovsagent.ovs.ovsdb.interfaces import (
     get_interface,
     get_vifs,
     list_interfaces,
+    vif_rows,
 )
 from ovsagent.ovs.ovsdb.naming import (
     int_patch_name,
@@ -142,4 +143,5 @@ __all__ = [
     "tunnel_options",
     "tunnel_port_name",
     "update_bridge",
+    "vif_rows",
 ]
