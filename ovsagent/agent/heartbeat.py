@@ -4,6 +4,11 @@ Every ``report_interval`` seconds it sends the state dict; a ``revived``
 reply (the server had marked us dead) asks the loop for a full resync. Each
 call is bounded by the RPC layer's timeout and retry settings, so a broker
 outage costs missed beats, never a frozen agent.
+
+A report the server skips as stale (sent before the server started: it sat
+in the queue while neutron-rpc was down) is sent again at once with a fresh
+time and the same start flag. The reference waits a whole interval, so after
+a server outage of about ``agent_down_time`` its agents briefly show dead.
 """
 
 from __future__ import annotations
@@ -51,6 +56,10 @@ class Heartbeat:
             return None
         try:
             status = self.reporter.report_state(self.state.build(devices=self.devices()))
+            if status is None:
+                LOG.info("The server skipped a stale state report (it started after the "
+                         "report was sent): reporting again now")
+                status = self.reporter.report_state(self.state.build(devices=self.devices()))
         except Exception as exc:
             self.failures += 1
             LOG.warning("Failed reporting state (%d in a row): %s", self.failures, exc)

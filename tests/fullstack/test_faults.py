@@ -7,11 +7,12 @@ ovsagent lab session only: resilience is ovsagent's promise.
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 
 import pytest
 
-from ovsagent.lab import Lab, Workspace, faults
+from ovsagent.lab import Lab, Workspace, faults, procs
 from ovsagent.lab.vms import LabVM
 from ovsagent.testbench import ContinuousPing, PingResult
 
@@ -44,6 +45,27 @@ def _stop(pings: dict[str, ContinuousPing], label: str) -> dict[str, PingResult]
     for n, r in results.items():
         print(f"\n{label} [{n}]: {r.sent} sent, {r.lost} lost")
     return results
+
+
+def _wait_heartbeats(lab: Lab, label: str, since: dt.datetime, timeout: float = 45.0) -> None:
+    """Both agents alive with a state report the server took after ``since`` (UTC,
+    naive), so the lab stays healthy for the tests that follow; prints how long."""
+    start = time.monotonic()
+
+    def fresh() -> list[str]:
+        rows = lab.client.alive_agents()
+        return sorted(h for h, a in rows.items()
+                      if dt.datetime.strptime(a["heartbeat_timestamp"].split(".")[0],
+                                              "%Y-%m-%d %H:%M:%S") >= since)
+
+    while fresh() != ["h1", "h2"]:
+        assert time.monotonic() - start < timeout, f"{label}: fresh heartbeats from {fresh()}"
+        time.sleep(0.5)
+    print(f"\n{label}: both agents reported {time.monotonic() - start:.1f}s later")
+
+
+def _utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
 
 
 def _assert_no_loss(results: dict[str, PingResult]) -> None:
@@ -109,6 +131,7 @@ def test_broker_restart(lab: Lab, workspace: Workspace, pairs: dict) -> None:  #
     time.sleep(5)
     took = faults.restore(lab)
     print(f"\nbroker back after {took:.1f}s")
+    _wait_heartbeats(lab, "after the broker restart", _utcnow())
     _assert_no_loss(_stop(pings, "broker restart"))
     net = workspace.network("vxlan")  # the agents serve new ports again
     a, b = workspace.vm(net, "h1", timeout=90), workspace.vm(net, "h2", timeout=90)
@@ -124,7 +147,7 @@ def test_server_rpc_outage_60s(lab: Lab, workspace: Workspace, pairs: dict) -> N
     ping = vlan_a.vm.start_ping(vlan_b.ip, interval=0.01)
     for name in ("neutron-rpc", "neutron-periodic"):
         proc = lab.state.services[name]
-        faults.procs.stop(proc, timeout=10)
+        procs.stop(proc, timeout=10)
     started = time.monotonic()
     workspace.client.update_port(a.port["id"], admin_state_up=False)
     deadline = time.monotonic() + 30
@@ -132,10 +155,13 @@ def test_server_rpc_outage_60s(lab: Lab, workspace: Workspace, pairs: dict) -> N
         assert time.monotonic() < deadline, "admin-down port still forwarding"
     time.sleep(max(0.0, 60 - (time.monotonic() - started)))
     took = faults.restore(lab)
+    back = _utcnow()
     result = ping.stop()
     print(f"\n60 s rpc outage [vlan]: {result.sent} sent, {result.lost} lost; "
           f"server back in {took:.1f}s")
     assert result.sent > 1000 and result.lost == 0, result.output
+    # reports queued during the outage are stale to the new server: re-sent at once
+    _wait_heartbeats(lab, "after the rpc outage", back, timeout=15)
     workspace.client.wait_port_status(a.port["id"], "DOWN", timeout=60)
     workspace.client.update_port(a.port["id"], admin_state_up=True)
     workspace.client.wait_port_status(a.port["id"], "ACTIVE", timeout=60)

@@ -78,7 +78,7 @@ def test_agent_restart_loses_no_packet(env: tuple) -> None:  # type: ignore[type
     for net, r in results.items():
         print(f"\n[{driver}] {net}: {r.sent} sent, {r.lost} lost across restart "
               f"(synced {synced_after:.2f}s after start)")
-        assert r.sent > 100 and r.lost == 0, r.output
+        assert r.sent > 50 and r.lost == 0, r.output  # ~1.5 s of 10 ms pings span the restart
     assert new.generation == old.generation + 1
     for bridge in ("br-int", "br-tun", "br-phys1"):
         cookies = {f.cookie for f in new.driver.dump(bridge) if not f.hard_timeout}

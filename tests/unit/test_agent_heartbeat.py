@@ -51,6 +51,17 @@ def test_failures_are_counted_not_raised() -> None:
     assert hb.beat() == "alive" and hb.failures == 0
 
 
+def test_a_report_skipped_as_stale_is_sent_again_at_once() -> None:
+    """A server that just started skips reports older than itself (reply None):
+    the beat re-reports at once, start flag included, instead of waiting an
+    interval while the server's agent_down_time runs out."""
+    hb, reporter, _ = _beat([None, "new", "alive"])
+    assert hb.beat() == "new" and len(reporter.sent) == 2
+    assert reporter.sent[1]["start_flag"] is True  # the skipped one never reached the server
+    assert hb.beat() == "alive" and len(reporter.sent) == 3
+    assert "start_flag" not in reporter.sent[2]
+
+
 def test_no_report_while_ovs_is_dead() -> None:
     hb, reporter, _ = _beat(["alive"], dead=True)
     assert hb.beat() is None and reporter.sent == []
