@@ -20,6 +20,7 @@ from pathlib import Path
 
 from ovsagent.lab import agents, confgen, hosts, install, procs, relay, services
 from ovsagent.lab.client import NeutronClient
+from ovsagent.lab.portclaims import PortClaims
 from ovsagent.lab.procs import Proc
 from ovsagent.lab.state import LabPaths, LabState, default_lab_dir, default_neutron_venv
 from ovsagent.testbench import SimHost
@@ -101,16 +102,24 @@ class Lab:
     def _pick_ports(self) -> None:
         """Free ports near the preferred ones; RabbitMQ takes a block of 20 (its
         distribution port is AMQP + 20000, rabbitmqctl's range follows it), so
-        two labs on one machine never overlap."""
-        taken: list[int] = []
-        for name, preferred in PREFERRED_PORTS.items():
-            if name not in self.state.ports:
-                if name == "rabbit":
-                    port = procs.free_port(preferred, _rabbit_block_free, taken, step=20)
-                else:
-                    port = procs.free_port(preferred, taken=taken)
-                self.state.ports[name] = port
-            taken.append(self.state.ports[name])
+        two labs on one machine never overlap. Choices are claimed machine-wide
+        (:mod:`portclaims`): a lab starting at the same moment picks others."""
+
+        def pick(others: set[int]) -> dict[str, int]:
+            taken = list(others)
+            ports = dict(self.state.ports)
+            for name, preferred in PREFERRED_PORTS.items():
+                if name not in ports:
+                    if name == "rabbit":
+                        ports[name] = procs.free_port(preferred, _rabbit_block_free, taken,
+                                                      step=20)
+                    else:
+                        ports[name] = procs.free_port(preferred, taken=taken)
+                taken.append(ports[name])
+            return ports
+
+        self._save()  # state.json exists: the claims below are not void
+        self.state.ports = PortClaims().claim(self.paths.root, pick)
         self._save()
 
     def _alive(self, name: str) -> bool:
@@ -287,6 +296,7 @@ class Lab:
             procs.stop_many(list(stopping.values()), timeout=timeout)
             done += [f"{name} (pid {proc.pid})" for name, proc in stopping.items()]
         self._remove_files(keep_logs)
+        PortClaims().release(self.paths.root)
         self.state = LabState()
         return done
 
