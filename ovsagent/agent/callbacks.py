@@ -37,7 +37,8 @@ class AgentRpcCallbacks:
             if net.network_type not in TUNNEL_TYPES:
                 continue
             for agent_ip, entries in net.ports.items():
-                self.core.on_fdb_add(net.network_id, net.network_type, agent_ip, _pairs(entries))
+                self.core.on_fdb_add(net.network_id, net.network_type, agent_ip, _pairs(entries),
+                                     net.segment_id)
 
     def fdb_remove(self, networks: tuple[FdbNetwork, ...]) -> None:
         for net in networks:
@@ -45,19 +46,13 @@ class AgentRpcCallbacks:
                 continue
             for agent_ip, entries in net.ports.items():
                 self.core.on_fdb_remove(net.network_id, net.network_type, agent_ip,
-                                        _pairs(entries))
+                                        _pairs(entries), net.segment_id)
 
     def fdb_update(self, changes: tuple[FdbIpChange, ...]) -> None:
         """chg_ip: the port's old (mac, ip) entries go, the new ones come."""
         for change in changes:
-            net = self.core.state.networks.get(change.network_id)
-            if net is None or not net.segment.is_tunnel:
-                continue
-            ttype = net.segment.network_type
-            self.core.on_fdb_remove(change.network_id, ttype, change.agent_ip,
-                                    _pairs(change.before))
-            self.core.on_fdb_add(change.network_id, ttype, change.agent_ip,
-                                 _pairs(change.after))
+            self.core.on_fdb_ip_change(change.network_id, change.agent_ip,
+                                       _pairs(change.before), _pairs(change.after))
 
     def resource_changed(self, event: CacheEvent) -> None:
         if event.resource_type == PORT:

@@ -174,11 +174,17 @@ class AgentCore:
             self.loop.call_soon(lambda: self.tunnels.remove(tunnel_type, remote_ip))
 
     def on_fdb_add(self, network_id: str, tunnel_type: str, remote_ip: str,
-                   entries: Iterable[tuple[str, str]]) -> None:
-        """l2pop: (mac, ip) entries (FLOODING_ENTRY included) now live behind ``remote_ip``."""
+                   entries: Iterable[tuple[str, str]], segment_id: int | None = None) -> None:
+        """l2pop: (mac, ip) entries (FLOODING_ENTRY included) now live behind ``remote_ip``.
+
+        Only for a network with a local VLAN here, of that type and (when given)
+        segment: the server sends every agent the FDB of every network, and
+        sends this host a network's whole FDB when its first port there is up."""
         items = {(mac.lower(), ip) for mac, ip in entries}
 
         def apply() -> None:
+            if not self._fdb_applies(network_id, tunnel_type, segment_id):
+                return
             if self.tunnels.ensure(tunnel_type, remote_ip) is None:
                 return
             remotes = self.state.fdb.setdefault(network_id, {})
@@ -194,10 +200,12 @@ class AgentCore:
             self.loop.call_soon(apply)
 
     def on_fdb_remove(self, network_id: str, tunnel_type: str, remote_ip: str,
-                      entries: Iterable[tuple[str, str]]) -> None:
+                      entries: Iterable[tuple[str, str]], segment_id: int | None = None) -> None:
         items = {(mac.lower(), ip) for mac, ip in entries}
 
         def apply() -> None:
+            if not self._fdb_applies(network_id, tunnel_type, segment_id):
+                return
             remotes = self.state.fdb.get(network_id, {})
             remotes.get(remote_ip, set()).difference_update(items)
             if remote_ip in remotes and not remotes[remote_ip]:
@@ -206,3 +214,28 @@ class AgentCore:
 
         if self.loop is not None:
             self.loop.call_soon(apply)
+
+    def on_fdb_ip_change(self, network_id: str, remote_ip: str,
+                         before: Iterable[tuple[str, str]],
+                         after: Iterable[tuple[str, str]]) -> None:
+        """l2pop chg_ip: a remote port's (mac, ip) pairs changed. Only the ARP
+        responder entries follow (the MAC, hence the unicast flow, is the same);
+        never creates a tunnel (reference/03 §3.4)."""
+        old = {(mac.lower(), ip) for mac, ip in before}
+        new = {(mac.lower(), ip) for mac, ip in after}
+
+        def apply() -> None:
+            entries = self.state.fdb.get(network_id, {}).get(remote_ip)
+            if network_id not in self.state.networks or entries is None:
+                return  # nothing of it here: the full FDB will carry the new pairs
+            entries.difference_update(old - new)
+            entries.update(new)
+
+        if self.loop is not None:
+            self.loop.call_soon(apply)
+
+    def _fdb_applies(self, network_id: str, tunnel_type: str, segment_id: int | None) -> bool:
+        net = self.state.networks.get(network_id)
+        if net is None or net.segment.network_type != tunnel_type:
+            return False
+        return segment_id is None or net.segment.segmentation_id == segment_id

@@ -27,6 +27,7 @@ class TunnelManager:
         self.s = settings
         self.client = client
         self.state = state
+        self._hw_offload: bool | None = None
 
     def wanted(self, tunnel_type: str, remote_ip: str) -> bool:
         """Whether a tunnel to ``remote_ip`` makes sense on this host."""
@@ -53,7 +54,8 @@ class TunnelManager:
         ovsdb.add_tunnel_port(
             self.client, self.s.tunnel_bridge, name, tunnel_type, self.s.local_ip, remote_ip,
             dst_port=self.s.vxlan_udp_port if tunnel_type == "vxlan" else None,
-            csum=self.s.tunnel_csum, df_default=self.s.dont_fragment)
+            csum=self.s.tunnel_csum, df_default=self.s.dont_fragment,
+            clear_pkt_mark=not self.hw_offload())
         ofport = ovsdb.get_ofport(self.client, name, timeout=self.s.ovsdb_timeout)
         if ofport <= 0:
             LOG.error("tunnel port %s to %s got no valid ofport (%s)", name, remote_ip, ofport)
@@ -93,12 +95,35 @@ class TunnelManager:
     def by_ofport(self, ofport: int) -> TunnelPort | None:
         return next((t for t in self.state.tunnels.values() if t.ofport == ofport), None)
 
+    def hw_offload(self) -> bool:
+        """``Open_vSwitch other_config:hw-offload`` (read once): tunnel ports then
+        keep the packet mark, which offloaded datapaths cannot clear."""
+        if self._hw_offload is None:
+            def read(db: Any) -> bool:
+                config = dict(db.open_vswitch().other_config)
+                return str(config.get("hw-offload", "")).lower() == "true"
+            self._hw_offload = bool(self.client.read(read))
+        return self._hw_offload
+
+    def floods_to(self, tunnel_type: str, remote_ip: str) -> bool:
+        """Whether a local network of ``tunnel_type`` floods to ``remote_ip``: with
+        l2pop, its FDB holds the FLOODING_ENTRY there; without, every tunnel of
+        the type is in the flood set of every local network of that type."""
+        for net in self.state.networks.values():
+            if net.segment.network_type != tunnel_type:
+                continue
+            if not self.s.l2_population:
+                return True
+            if FLOODING_ENTRY in self.state.fdb.get(net.network_id, {}).get(remote_ip, ()):
+                return True
+        return False
+
     def in_use(self, tunnel_type: str, remote_ip: str) -> bool:
-        """With l2pop a tunnel lives while some network's FDB floods to it."""
+        """With l2pop a tunnel lives while some local network floods to it;
+        without, tunnels live until the server deletes them."""
         if not self.s.l2_population:
             return True
-        return any(FLOODING_ENTRY in remotes.get(remote_ip, ())
-                   for remotes in self.state.fdb.values())
+        return self.floods_to(tunnel_type, remote_ip)
 
     def remove_unused(self, only: set[tuple[str, str]] | None = None) -> list[str]:
         """Delete tunnel ports nothing uses any more, in one OVSDB operation."""
@@ -113,9 +138,14 @@ class TunnelManager:
         return names
 
     def remove(self, tunnel_type: str, remote_ip: str) -> bool:
-        """Server said the endpoint is gone (``tunnel_delete``)."""
+        """Server said the endpoint is gone (``tunnel_delete``): the port goes unless
+        a local network still floods to it (reference/03 §3.6)."""
         key = (tunnel_type, remote_ip)
         if key not in self.state.tunnels:
+            return False
+        if self.floods_to(tunnel_type, remote_ip):
+            LOG.info("tunnel_delete for %s %s: kept, a local network floods to it",
+                     tunnel_type, remote_ip)
             return False
         ovsdb.delete_ports(self.client, self.s.tunnel_bridge,
                            [ovsdb.tunnel_port_name(tunnel_type, remote_ip)])

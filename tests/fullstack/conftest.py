@@ -18,7 +18,7 @@ from __future__ import annotations
 import fcntl
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
 
 import pytest
@@ -70,6 +70,37 @@ def lab(request: pytest.FixtureRequest) -> Iterator[Lab]:
         if failed:
             print(f"\nfullstack: lab logs kept in {the_lab.paths.logs}")
         lock.close()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]
+                              ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    """A failed test's switches as they were when it failed (before its workspace
+    is cleaned up): flows and ports of every host, into the report and the logs."""
+    report = yield
+    lab = getattr(item, "funcargs", {}).get("lab")
+    if report.when == "call" and report.failed and isinstance(lab, Lab):
+        try:
+            text = _switch_state(lab)
+        except Exception as exc:  # diagnostics must not mask the failure
+            text = f"(switch state unavailable: {exc})"
+        report.sections.append(("switch state at failure", text))
+        if lab.paths.logs.is_dir():
+            name = item.nodeid.replace("/", "_").replace("::", "-")[-120:]
+            (lab.paths.logs / f"failure-{name}.txt").write_text(text)
+    return report
+
+
+def _switch_state(lab: Lab) -> str:
+    out = []
+    for name in lab.host_names:
+        host = lab.host(name)
+        out.append(f"==== {name}: ovs-vsctl show\n{host.vsctl('show')}")
+        for command in ("dpif/show", "tnl/ports/show", "tnl/neigh/show"):
+            out.append(f"==== {name}: ovs-appctl {command}\n{host.appctl(command)}")
+        for bridge in ("br-int", "br-tun", "br-phys1"):
+            out.append(f"==== {name}: {bridge}\n{host.ofctl('dump-flows', bridge)}")
+    return "\n".join(out)
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ import pytest
 from ovsagent.ovs.ovsdb import tunnel_interface_type, tunnel_options
 
 BASE = {"local_ip": "198.18.0.1", "remote_ip": "198.18.0.2", "in_key": "flow",
-        "out_key": "flow", "df_default": "true"}
+        "out_key": "flow", "df_default": "true", "egress_pkt_mark": "0"}
 
 
 @pytest.mark.parametrize("tunnel_type", ["vxlan", "gre", "geneve"])
@@ -51,3 +51,8 @@ def test_unknown_type_and_bad_addresses() -> None:
         tunnel_options("vxlan", "198.18.0.1", "nope")
     with pytest.raises(ValueError):
         tunnel_options("gre", "198.18.0.1", "fd00::2")
+
+
+def test_pkt_mark_is_left_alone_with_hardware_offload() -> None:
+    assert "egress_pkt_mark" not in tunnel_options("vxlan", "198.18.0.1", "198.18.0.2",
+                                                   clear_pkt_mark=False)

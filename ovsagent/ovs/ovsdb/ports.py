@@ -139,6 +139,7 @@ def set_patch_peer(client: OvsdbClient, name: str, peer: str) -> None:
 def add_tunnel_port(client: OvsdbClient, bridge: str, name: str, tunnel_type: str,
                     local_ip: str, remote_ip: str, *, dst_port: int | None = None,
                     csum: bool = False, df_default: bool = True, tos: str | None = None,
+                    clear_pkt_mark: bool = True,
                     extra_options: Mapping[str, str] | None = None) -> bool:
     """Add (or rewrite) a flow-keyed tunnel port; True if created.
 
@@ -146,7 +147,8 @@ def add_tunnel_port(client: OvsdbClient, bridge: str, name: str, tunnel_type: st
     replaced by exactly these.
     """
     options = tunnel_options(tunnel_type, local_ip, remote_ip, dst_port=dst_port, csum=csum,
-                             df_default=df_default, tos=tos, extra=extra_options)
+                             df_default=df_default, tos=tos, clear_pkt_mark=clear_pkt_mark,
+                             extra=extra_options)
     iface_type = tunnel_interface_type(tunnel_type, local_ip, remote_ip)
     return add_port(client, bridge, name, type=iface_type, options=options)
 

@@ -31,12 +31,14 @@ def tunnel_interface_type(tunnel_type: str, local_ip: str, remote_ip: str) -> st
 def tunnel_options(tunnel_type: str, local_ip: str, remote_ip: str, *,
                    dst_port: int | None = None, csum: bool = False,
                    df_default: bool = True, tos: str | None = None,
+                   clear_pkt_mark: bool = True,
                    extra: Mapping[str, str] | None = None) -> dict[str, str]:
     """Interface ``options`` of a flow-keyed tunnel port.
 
     ``dst_port`` is written only when it differs from the type's default
-    (4789 vxlan, 6081 geneve); ``csum`` only when true; ``extra`` keys are
-    added last and win.
+    (4789 vxlan, 6081 geneve); ``csum`` only when true; ``egress_pkt_mark=0``
+    unless ``clear_pkt_mark`` is false (hardware offload cannot do it, as in
+    the reference); ``extra`` keys are added last and win.
     """
     iface_type = tunnel_interface_type(tunnel_type, local_ip, remote_ip)
     options = {
@@ -46,6 +48,8 @@ def tunnel_options(tunnel_type: str, local_ip: str, remote_ip: str, *,
         "out_key": "flow",
         "df_default": "true" if df_default else "false",
     }
+    if clear_pkt_mark:
+        options["egress_pkt_mark"] = "0"
     if dst_port is not None:
         default = DEFAULT_DST_PORTS.get(tunnel_type)
         if default is None:
