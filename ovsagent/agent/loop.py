@@ -354,15 +354,18 @@ class RpcLoop:
 
     def _report(self, result: WiringResult, details: Mapping[str, DeviceDetails | None],
                 refresh: bool) -> set[str]:
-        """Hand the pass's ports to the reporter. A port re-processed because of a
-        push that changed nothing it is wired from (typically the server's own
-        status update after our report) is not reported again while the server
-        has it ACTIVE: the reference re-reports it, doubling the server's work."""
+        """Hand the pass's ports to the reporter. A port re-processed with nothing
+        new it is wired from (typically after the server's own status push that
+        follows our report, or an OVSDB event the pass before already saw) is not
+        reported again while the same report is queued or in flight, or the
+        server has it ACTIVE: the reference re-reports it, doubling the server's
+        work (with one RPC worker, all ports ACTIVE ~1.7x later)."""
         up = []
+        on_the_way = self.reporter.pending() if result.up and not refresh else set()
         for port_id in result.up:
             det = details.get(port_id)
             if not refresh and det is not None and self._reported_up.get(port_id) == det \
-                    and self._server_has_active(port_id):
+                    and (port_id in on_the_way or self._server_has_active(port_id)):
                 continue
             up.append(port_id)
             if det is not None:
