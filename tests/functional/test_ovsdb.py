@@ -209,6 +209,19 @@ def test_tag_and_other_config(client: OvsdbClient, sim_host: SimHost) -> None:
     assert ovsdb.delete_port(client, "tap2") and not ovsdb.delete_port(client, "tap2")
 
 
+def test_change_seqno_moves_with_the_replica_only(client: OvsdbClient, sim_host: SimHost
+                                                   ) -> None:
+    ovsdb.ensure_bridge(client, "br-int", datapath_type=NETDEV, fail_mode="secure")
+    ovsdb.add_ports(client, "br-int", [PortSpec("sq1", "internal", external_ids={
+        "iface-id": "p-1", "attached-mac": "fa:16:3e:00:00:01"})])
+    client.wait_for(lambda db: True if ovsdb.vif_rows(client, "br-int") else None, what="ofport")
+    seqno = client.change_seqno
+    assert [r[:2] for r in ovsdb.vif_rows(client, "br-int")] == [("p-1", "sq1")]
+    assert client.change_seqno == seqno  # reads do not change it
+    ovsdb.delete_ports(client, "br-int", ["sq1"])
+    assert client.change_seqno != seqno and ovsdb.vif_rows(client, "br-int") == []
+
+
 def test_thousand_ports_one_transaction(sim_host: SimHost) -> None:
     names = [f"bulk{i:04d}" for i in range(1000)]
     with OvsdbClient(sim_host.ovsdb_connection, timeout=60) as client:

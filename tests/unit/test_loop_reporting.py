@@ -129,3 +129,62 @@ def test_a_report_queued_or_in_flight_is_not_sent_twice() -> None:
     assert loop.reporter.wait_idle(10)
     assert server.reported() == ["a", "b", "c"]
     loop.reporter.close()
+
+
+class SeqnoClient:
+    """The replica's change counter and a br-int VIF read counter."""
+
+    def __init__(self) -> None:
+        self.change_seqno = 1
+        self.reads = 0
+
+
+def test_vifs_are_read_again_only_when_the_replica_changed(monkeypatch: Any) -> None:
+    from ovsagent.agent import loop as loop_mod
+
+    client = SeqnoClient()
+    rows = [("p1", "tap1", 5, "FA:16:3E:00:00:01")]
+
+    def vif_rows(c: SeqnoClient, bridge: str) -> list[tuple[str, str, int, str]]:
+        c.reads += 1
+        return list(rows)
+
+    monkeypatch.setattr(loop_mod.ovsdb, "vif_rows", vif_rows)
+    loop = _loop(Server())
+    loop.client = client  # type: ignore[assignment]
+    first = loop._read_vifs()
+    assert first["p1"].mac == "fa:16:3e:00:00:01" and loop._read_vifs() is first
+    assert client.reads == 1
+    rows.append(("p2", "tap2", 6, "fa:16:3e:00:00:02"))
+    client.change_seqno += 1
+    assert set(loop._read_vifs()) == {"p1", "p2"} and client.reads == 2
+    loop.client = SeqnoClient()  # type: ignore[assignment]  # another replica, same seqno
+    assert set(loop._read_vifs()) == {"p1", "p2"} and loop.client.reads == 1  # type: ignore[attr-defined]
+    loop.reporter.close()
+
+
+class PortRow:
+    def __init__(self, tag: list[int], other_config: dict[str, str],
+                 vlan_mode: list[str] | None = None) -> None:
+        self.tag, self.other_config = tag, other_config
+        self.vlan_mode, self.trunks = vlan_mode or [], []
+
+
+class Db:
+    def __init__(self, ports: dict[str, PortRow]) -> None:
+        self.ports = ports
+
+    def lookup(self, table: str, name: str) -> PortRow | None:
+        return self.ports.get(name)
+
+
+def test_only_writes_that_change_a_port_are_made() -> None:
+    from ovsagent.agent.loop import changed_writes
+    from ovsagent.agent.wiring import PortWrite
+
+    cfg = {"net_uuid": "n1", "segmentation_id": "1001"}
+    db: Any = Db({"same": PortRow([1], {**cfg, "other": "x"}), "tag": PortRow([4095], cfg),
+                  "cfg": PortRow([1], {"net_uuid": "n0"}),
+                  "trunk": PortRow([1], cfg, vlan_mode=["trunk"])})
+    writes = {name: PortWrite(1, cfg) for name in ("same", "tag", "cfg", "trunk", "gone")}
+    assert sorted(changed_writes(db, writes)) == ["cfg", "tag", "trunk"]
