@@ -79,6 +79,7 @@ def test_ensure_bridge_is_idempotent_and_merges(client: OvsdbClient, sim_host: S
     assert info == info_before
     assert info.datapath_type == NETDEV and info.fail_mode == "secure"
     assert info.controllers == (target,) and info.inactivity_probes == (10000,)
+    assert sim_host.vsctl("get", "Controller", "br-int", "max_backoff") == "1000"
     assert set(info.protocols) == {"OpenFlow10", "OpenFlow13", "OpenFlow14", "OpenFlow15"}
     other = ovs_map(vsctl_json(sim_host, "Bridge", "br-int", "other_config"))
     assert other["foo"] == "bar" and other["mac-table-size"] == "50000"
