@@ -220,6 +220,9 @@ def main() -> int:
         raw[agent], floors[agent] = run_agent(agent, args.ports, args.runs, args.networks,
                                               args.pairs, args.rpc_workers, not args.no_floor,
                                               args.profile)
+        if agent != agents_of(args)[-1]:  # an interrupted invocation keeps what it measured
+            save("wire-partial", {"args": vars(args), "runs": raw, "floors": floors},
+                 not args.no_save)
     print(report(raw, floors, args.rpc_workers))
     save("wire", {"args": vars(args), "runs": raw, "floors": floors}, not args.no_save)
     return 0
