@@ -79,6 +79,7 @@ def test_ensure_bridge_is_idempotent_and_merges(client: OvsdbClient, sim_host: S
     assert info == info_before
     assert info.datapath_type == NETDEV and info.fail_mode == "secure"
     assert info.controllers == (target,) and info.inactivity_probes == (10000,)
+    assert sim_host.vsctl("get", "Controller", "br-int", "max_backoff") == "1000"
     assert set(info.protocols) == {"OpenFlow10", "OpenFlow13", "OpenFlow14", "OpenFlow15"}
     other = ovs_map(vsctl_json(sim_host, "Bridge", "br-int", "other_config"))
     assert other["foo"] == "bar" and other["mac-table-size"] == "50000"
@@ -207,6 +208,19 @@ def test_tag_and_other_config(client: OvsdbClient, sim_host: SimHost) -> None:
     with pytest.raises(ovsdb.PortNotFound):
         ovsdb.set_port_tag(client, "nope", 1)
     assert ovsdb.delete_port(client, "tap2") and not ovsdb.delete_port(client, "tap2")
+
+
+def test_change_seqno_moves_with_the_replica_only(client: OvsdbClient, sim_host: SimHost
+                                                   ) -> None:
+    ovsdb.ensure_bridge(client, "br-int", datapath_type=NETDEV, fail_mode="secure")
+    ovsdb.add_ports(client, "br-int", [PortSpec("sq1", "internal", external_ids={
+        "iface-id": "p-1", "attached-mac": "fa:16:3e:00:00:01"})])
+    client.wait_for(lambda db: True if ovsdb.vif_rows(client, "br-int") else None, what="ofport")
+    seqno = client.change_seqno
+    assert [r[:2] for r in ovsdb.vif_rows(client, "br-int")] == [("p-1", "sq1")]
+    assert client.change_seqno == seqno  # reads do not change it
+    ovsdb.delete_ports(client, "br-int", ["sq1"])
+    assert client.change_seqno != seqno and ovsdb.vif_rows(client, "br-int") == []
 
 
 def test_thousand_ports_one_transaction(sim_host: SimHost) -> None:

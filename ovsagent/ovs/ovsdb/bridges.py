@@ -20,6 +20,11 @@ FAIL_MODE_SECURE = "secure"
 DISABLE_IN_BAND = "disable-in-band"
 
 
+#: ovs-vswitchd's default is 8000 ms; a controller (the agent) that restarts is
+#: listening again within about a second, so retry every second at most
+CONTROLLER_MAX_BACKOFF_MS = 1000
+
+
 def controller_target(address: str, port: int, proto: str = "tcp") -> str:
     """``tcp:127.0.0.1:6633``; IPv6 addresses are bracketed (``tcp:[::1]:6633``)."""
     if ipaddress.ip_address(address).version == 6:
@@ -99,7 +104,7 @@ def _create_bridge(tx: TxnView, name: str, datapath_type: str) -> Row:
 
 
 def _ensure_controller(tx: TxnView, bridge: Row, target: str | None,
-                       inactivity_probe_ms: int | None) -> bool:
+                       inactivity_probe_ms: int | None, max_backoff_ms: int | None) -> bool:
     controllers = list(getattr(bridge, "controller", None) or [])
     replaced = False
     if target is not None and target not in {c.target for c in controllers}:
@@ -107,9 +112,11 @@ def _ensure_controller(tx: TxnView, bridge: Row, target: str | None,
         row.target = target
         bridge.controller = [row]
         controllers, replaced = [row], True
-    if inactivity_probe_ms is not None:
-        for row in controllers:
+    for row in controllers:
+        if inactivity_probe_ms is not None:
             set_if_changed(row, "inactivity_probe", [inactivity_probe_ms])
+        if max_backoff_ms is not None and target is not None:
+            set_if_changed(row, "max_backoff", [max_backoff_ms])
     return replaced
 
 
@@ -119,7 +126,8 @@ def ensure_bridge(client: OvsdbClient, name: str, *, datapath_type: str,
                   external_ids: Mapping[str, str] | None = None,
                   fail_mode: str | None = None,
                   controller: str | None = None,
-                  inactivity_probe_ms: int | None = None) -> EnsureBridgeResult:
+                  inactivity_probe_ms: int | None = None,
+                  max_backoff_ms: int | None = CONTROLLER_MAX_BACKOFF_MS) -> EnsureBridgeResult:
     """Create or update bridge ``name`` in ONE transaction.
 
     Creates it (with its internal port) if missing, else only rewrites
@@ -127,7 +135,9 @@ def ensure_bridge(client: OvsdbClient, name: str, *, datapath_type: str,
     and ``external_ids``; sets ``fail_mode`` if given. With ``controller``, the
     controller list is replaced by exactly that target unless it is already
     one of them, and ``other_config:disable-in-band=true`` is merged;
-    ``inactivity_probe_ms`` is written on every Controller row.
+    ``inactivity_probe_ms`` and ``max_backoff_ms`` are written on every Controller
+    row (the latter caps ovs-vswitchd's reconnection back-off: without it a
+    restarted agent waits up to 8 s for its bridges to connect again).
     """
     wanted_protocols = tuple(dict.fromkeys(protocols))
     config = dict(other_config or {})
@@ -151,7 +161,8 @@ def ensure_bridge(client: OvsdbClient, name: str, *, datapath_type: str,
         merge_map(bridge, "external_ids", external_ids or {})
         if fail_mode is not None:
             set_if_changed(bridge, "fail_mode", [fail_mode])
-        replaced = _ensure_controller(tx, bridge, controller, inactivity_probe_ms)
+        replaced = _ensure_controller(tx, bridge, controller, inactivity_probe_ms,
+                                      max_backoff_ms)
         return EnsureBridgeResult(name, created, added, replaced)
 
     result: EnsureBridgeResult = client.transact(op)[0]

@@ -178,6 +178,12 @@ class OvsdbClient:
         return not self._closed and self._idl.is_up()
 
     @property
+    def change_seqno(self) -> int:
+        """Changes whenever the replica changes: a reader that saw the same number
+        before may reuse what it computed from the replica then."""
+        return int(self._idl.change_seqno)
+
+    @property
     def api(self) -> Any:
         """The underlying ovsdbapp API (escape hatch; prefer this module's functions)."""
         return self._api

@@ -1,0 +1,190 @@
+"""The loop hands reports to the background reporter and does not repeat itself."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from ovsagent.agent.loop import RpcLoop
+from ovsagent.agent.settings import AgentSettings
+from ovsagent.agent.wiring import DeviceDetails, WiringResult
+from ovsagent.pipeline.state import HostState, Segment, Topology
+
+SEG = Segment("vxlan", None, 1001)
+
+
+@dataclass
+class CachedPort:
+    status: str
+
+
+class Cache:
+    def __init__(self) -> None:
+        self.status: dict[str, str] = {}
+
+    def get_port(self, port_id: str) -> CachedPort | None:
+        return CachedPort(self.status[port_id]) if port_id in self.status else None
+
+
+class Server:
+    def __init__(self, fail: set[str] | None = None) -> None:
+        self.cache = Cache()
+        self.calls: list[tuple[list[str], list[str], bool]] = []
+        self.fail = fail or set()
+        self.lock = threading.Lock()
+
+    def get_device_details(self, port_ids: list[str], refresh: bool = False
+                           ) -> Mapping[str, DeviceDetails | None]:
+        return {}
+
+    def update_device_list(self, up: list[str], down: list[str],
+                           refresh_tunnels: bool) -> list[str]:
+        with self.lock:
+            self.calls.append((sorted(up), sorted(down), refresh_tunnels))
+        return [p for p in up if p in self.fail]
+
+    def reported(self) -> list[str]:
+        with self.lock:
+            return sorted(p for up, _, _ in self.calls for p in up)
+
+
+def _loop(server: Server) -> RpcLoop:
+    none: Any = None
+    return RpcLoop(AgentSettings(host="h1"), none, none, server, HostState(), none, none,
+                   Topology(cookie=1))
+
+
+def _det(port_id: str, mac: str = "fa:16:3e:00:00:01") -> DeviceDetails:
+    return DeviceDetails(port_id, "net", SEG, mac_address=mac)
+
+
+def test_ports_are_reported_once_while_nothing_changes() -> None:
+    server = Server()
+    loop = _loop(server)
+    details = {"a": _det("a"), "b": _det("b")}
+    loop._report(WiringResult(up=["a", "b"]), details, refresh=True)
+    assert loop.reporter.wait_idle(10)
+    assert server.reported() == ["a", "b"] and server.calls[0][2] is True
+    server.cache.status.update(a="ACTIVE", b="DOWN")  # the server's pushes
+    loop._report(WiringResult(up=["a", "b"]), details, refresh=False)
+    assert loop.reporter.wait_idle(10)
+    assert server.reported() == ["a", "b", "b"]  # a is ACTIVE already: not again
+    loop._report(WiringResult(up=["a"]), {"a": _det("a", "fa:16:3e:00:00:02")}, refresh=False)
+    assert loop.reporter.wait_idle(10)
+    assert server.reported() == ["a", "a", "b", "b"]  # its details changed: reported
+    loop._report(WiringResult(up=["a"]), {"a": _det("a", "fa:16:3e:00:00:02")}, refresh=True)
+    assert loop.reporter.wait_idle(10)
+    assert server.reported().count("a") == 3  # a full resync reports everything
+    loop.reporter.close()
+
+
+def test_down_then_up_is_reported_again() -> None:
+    server = Server()
+    loop = _loop(server)
+    loop._report(WiringResult(up=["a"]), {"a": _det("a")}, refresh=False)
+    server.cache.status["a"] = "ACTIVE"
+    loop._report(WiringResult(down=["a"]), {}, refresh=False)
+    loop._report(WiringResult(up=["a"]), {"a": _det("a")}, refresh=False)
+    assert loop.reporter.wait_idle(10)
+    assert [c[:2] for c in server.calls][-1] == (["a"], [])
+    loop.reporter.close()
+
+
+def test_a_failed_report_comes_back_to_the_loop() -> None:
+    server = Server(fail={"x"})
+    loop = _loop(server)
+    loop._report(WiringResult(up=["x", "y"]), {"x": _det("x"), "y": _det("y")}, refresh=False)
+    assert loop.reporter.wait_idle(10)
+    assert loop._pending.report_failed == {"x"} and loop._report_ok == {"y"}
+    assert loop.has_work()
+    loop.reporter.close()
+
+
+class GatedServer(Server):
+    """Each update_device_list waits until ``release`` is set."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.release = threading.Event()
+
+    def update_device_list(self, up: list[str], down: list[str],
+                           refresh_tunnels: bool) -> list[str]:
+        failed = super().update_device_list(up, down, refresh_tunnels)
+        self.release.wait(10)
+        return failed
+
+
+def test_a_report_queued_or_in_flight_is_not_sent_twice() -> None:
+    server = GatedServer()
+    loop = _loop(server)
+    loop.reporter.chunk, loop.reporter.concurrency = 1, 1
+    details = {p: _det(p) for p in "abc"}
+    loop._report(WiringResult(up=["a", "b", "c"]), details, refresh=False)
+    # a is in flight, b and c are queued; the pass after (a late OVSDB event, say)
+    # wires them again with the same details before the server pushed ACTIVE
+    assert loop._report(WiringResult(up=["a", "b", "c"]), details, refresh=False) == set()
+    server.release.set()
+    assert loop.reporter.wait_idle(10)
+    assert server.reported() == ["a", "b", "c"]
+    loop.reporter.close()
+
+
+class SeqnoClient:
+    """The replica's change counter and a br-int VIF read counter."""
+
+    def __init__(self) -> None:
+        self.change_seqno = 1
+        self.reads = 0
+
+
+def test_vifs_are_read_again_only_when_the_replica_changed(monkeypatch: Any) -> None:
+    from ovsagent.agent import loop as loop_mod
+
+    client = SeqnoClient()
+    rows = [("p1", "tap1", 5, "FA:16:3E:00:00:01")]
+
+    def vif_rows(c: SeqnoClient, bridge: str) -> list[tuple[str, str, int, str]]:
+        c.reads += 1
+        return list(rows)
+
+    monkeypatch.setattr(loop_mod.ovsdb, "vif_rows", vif_rows)
+    loop = _loop(Server())
+    loop.client = client  # type: ignore[assignment]
+    first = loop._read_vifs()
+    assert first["p1"].mac == "fa:16:3e:00:00:01" and loop._read_vifs() is first
+    assert client.reads == 1
+    rows.append(("p2", "tap2", 6, "fa:16:3e:00:00:02"))
+    client.change_seqno += 1
+    assert set(loop._read_vifs()) == {"p1", "p2"} and client.reads == 2
+    loop.client = SeqnoClient()  # type: ignore[assignment]  # another replica, same seqno
+    assert set(loop._read_vifs()) == {"p1", "p2"} and loop.client.reads == 1  # type: ignore[attr-defined]
+    loop.reporter.close()
+
+
+class PortRow:
+    def __init__(self, tag: list[int], other_config: dict[str, str],
+                 vlan_mode: list[str] | None = None) -> None:
+        self.tag, self.other_config = tag, other_config
+        self.vlan_mode, self.trunks = vlan_mode or [], []
+
+
+class Db:
+    def __init__(self, ports: dict[str, PortRow]) -> None:
+        self.ports = ports
+
+    def lookup(self, table: str, name: str) -> PortRow | None:
+        return self.ports.get(name)
+
+
+def test_only_writes_that_change_a_port_are_made() -> None:
+    from ovsagent.agent.loop import changed_writes
+    from ovsagent.agent.wiring import PortWrite
+
+    cfg = {"net_uuid": "n1", "segmentation_id": "1001"}
+    db: Any = Db({"same": PortRow([1], {**cfg, "other": "x"}), "tag": PortRow([4095], cfg),
+                  "cfg": PortRow([1], {"net_uuid": "n0"}),
+                  "trunk": PortRow([1], cfg, vlan_mode=["trunk"])})
+    writes = {name: PortWrite(1, cfg) for name in ("same", "tag", "cfg", "trunk", "gone")}
+    assert sorted(changed_writes(db, writes)) == ["cfg", "tag", "trunk"]
