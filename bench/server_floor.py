@@ -8,7 +8,7 @@ until the last port is ACTIVE in the DB is the floor any agent's
 "plug → all ACTIVE" is bounded by. Every strategy gets fresh ports.
 
 The server is agent-independent, so one lab serves (h1 runs ovsagent,
-only so that the ports can be bound). ``--rpc-workers 1,2`` repeats it with
+only so that the ports can be bound). ``--workers 1,2`` repeats it with
 two RPC workers. The wire benchmark measures the best strategy again in
 each agent's own lab, side by side with the agent.
 
