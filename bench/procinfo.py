@@ -35,17 +35,7 @@ def proc_start_epoch(pid: int) -> float:
 
 def session_pids(sid: int) -> list[int]:
     """Every live process of session ``sid`` (the agent runs as a session leader)."""
-    out = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            fields = (entry / "stat").read_text().rsplit(")", 1)[-1].split()
-        except OSError:
-            continue
-        if int(fields[3]) == sid and fields[0] != "Z":
-            out.append(int(entry.name))
-    return out
+    return [pid for pid, fields in procs.live_processes() if int(fields[3]) == sid]
 
 
 def cpu_seconds(pids: Iterable[int]) -> float:

@@ -15,7 +15,7 @@ import signal
 import socket
 import subprocess
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -119,8 +119,9 @@ def _signal_group(pgid: int, sig: int) -> bool:
     return True
 
 
-def _group_alive(pgid: int) -> bool:
-    """True while any non-zombie process is in group ``pgid``."""
+def live_processes() -> Iterator[tuple[int, list[str]]]:
+    """(pid, fields of /proc/PID/stat after the command name) of every process
+    that is not a zombie: fields[1] is the parent, [2] the group, [3] the session."""
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
@@ -128,9 +129,13 @@ def _group_alive(pgid: int) -> bool:
             fields = (entry / "stat").read_text().rsplit(")", 1)[-1].split()
         except OSError:
             continue
-        if int(fields[2]) == pgid and fields[0] != "Z":
-            return True
-    return False
+        if fields[0] != "Z":
+            yield int(entry.name), fields
+
+
+def _group_alive(pgid: int) -> bool:
+    """True while any non-zombie process is in group ``pgid``."""
+    return any(int(fields[2]) == pgid for _, fields in live_processes())
 
 
 def wait_until(predicate: Callable[[], bool], timeout: float, what: str,

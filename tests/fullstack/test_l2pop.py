@@ -18,14 +18,14 @@ import signal
 import struct
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from ovsagent.lab import Lab, LabVM, Workspace
+from ovsagent.lab import Lab, LabVM, Workspace, procs
 from ovsagent.lab.vms import destroy_vm
 from ovsagent.testbench import SimHost
 
@@ -35,12 +35,8 @@ VXLAN_PORT = 4789
 ETH_ARP, ETH_IP, ETH_VLAN = 0x0806, 0x0800, 0x8100
 
 
-def _wait(what: str, predicate: object, timeout: float = 30.0) -> None:
-    assert callable(predicate)
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.2)
+def _wait(what: str, predicate: Callable[[], bool], timeout: float = 30.0) -> None:
+    procs.wait_until(predicate, timeout, what)
 
 
 def _hex_ip(ip: str) -> str:

@@ -11,11 +11,11 @@ other and nothing leaves the host.
 from __future__ import annotations
 
 import re
-import time
+from collections.abc import Callable
 
 import pytest
 
-from ovsagent.lab import Lab, Workspace
+from ovsagent.lab import Lab, Workspace, procs
 from ovsagent.testbench import SimHost
 
 pytestmark = pytest.mark.fullstack
@@ -23,12 +23,8 @@ pytestmark = pytest.mark.fullstack
 TUN_TABLE = {"gre": 3, "vxlan": 4, "geneve": 6}  # reference/03 §1
 
 
-def _wait(what: str, predicate: object, timeout: float = 30.0) -> None:
-    assert callable(predicate)
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.2)
+def _wait(what: str, predicate: Callable[[], bool], timeout: float = 30.0) -> None:
+    procs.wait_until(predicate, timeout, what)
 
 
 def _tunnel_ports(host: SimHost) -> dict[str, str]:
