@@ -24,6 +24,7 @@ from pathlib import Path
 import pytest
 
 from ovsagent.lab import Lab, LabConfig, Workspace
+from ovsagent.testbench import netns
 
 LAB_DIR = Path(os.environ.get("OVSAGENT_FULLSTACK_LAB_DIR", "/var/lib/ovsagent-lab-fullstack"))
 # The first test also pays for installing neutron (~1 min) and `up` (~20-30 s).
@@ -96,10 +97,17 @@ def _switch_state(lab: Lab) -> str:
     for name in lab.host_names:
         host = lab.host(name)
         out.append(f"==== {name}: ovs-vsctl show\n{host.vsctl('show')}")
-        for command in ("dpif/show", "tnl/ports/show", "tnl/neigh/show"):
-            out.append(f"==== {name}: ovs-appctl {command}\n{host.appctl(command)}")
+        for command in ("dpif/show", "tnl/ports/show -v", "tnl/neigh/show", "dpctl/dump-flows"):
+            out.append(f"==== {name}: ovs-appctl {command}\n{host.appctl(*command.split())}")
+        out.append(f"==== {name}: ovs-appctl fdb/show br-underlay\n"
+                   f"{host.appctl('fdb/show', 'br-underlay')}")
+        links = host.run(["ip", "-br", "link", "show"], check=False).stdout
+        out.append(f"==== {name}: ip -br link show\n{links}")
         for bridge in ("br-int", "br-tun", "br-phys1"):
             out.append(f"==== {name}: {bridge}\n{host.ofctl('dump-flows', bridge)}")
+    wire_ns = f"{lab.state.run_id}-w-underlay"[:60]
+    fdb = netns.run(["bridge", "fdb", "show", "br", "sw"], netns=wire_ns, check=False).stdout
+    out.append(f"==== underlay wire: bridge fdb show\n{fdb}")
     return "\n".join(out)
 
 
