@@ -65,13 +65,18 @@ def bench_lab(bench: str, agent: str, hosts: int = 1, rpc_workers: int = 1) -> I
 
 
 def keep_agent_logs(lab: Lab, prefix: str) -> None:
-    """Copy the agents' logs to bench/results/logs/ (the lab's own go with it)."""
+    """Copy the agents' and the hosts' ovs-vswitchd logs to bench/results/logs/
+    (the lab's own go with it)."""
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     dest = RESULTS / "logs"
     for log in sorted(lab.paths.logs.glob("agent-*.log")):
         with contextlib.suppress(OSError):
             dest.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(log, dest / f"{prefix}-{stamp}-{log.name}")
+    for host in lab.host_names:  # what ovs-vswitchd did meanwhile (reconfigurations)
+        with contextlib.suppress(OSError):
+            shutil.copyfile(lab.host(host).rundir / "ovs-vswitchd.log",
+                            dest / f"{prefix}-{stamp}-ovs-vswitchd-{host}.log")
 
 
 def agent_proc(lab: Lab, host: str = HOST) -> procs.Proc:

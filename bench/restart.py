@@ -12,7 +12,12 @@ start:
                 (the reference logs it only after its blocking
                 update_device_list of all N ports)
   flow mods     flow adds/modifies/deletes seen during the restart
-  lost          pings lost on the sample, across the whole restart
+  lost          pings lost on the sample, across the whole restart (the JSON
+                also says when: ``lost_at``, ``slow_replies``)
+
+What the agent wrote to OVSDB meanwhile goes to
+bench/results/logs/restart-*-ovsdb-*.log (bench.ovsdbwatch), the host's
+ovs-vswitchd log next to the agent's.
 
 Between runs the server is left to finish the reports of the restart.
 
@@ -22,11 +27,22 @@ Between runs the server is left to finish the reports of the restart.
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import Any
 
 from bench.labs import HOST, agent_iterations, bench_lab, restart_agent, wait_server_idle
+from bench.ovsdbwatch import OvsdbWatch
 from bench.procinfo import cpu_seconds, session_pids
-from bench.report import Series, agents_of, base_parser, metric_rows, save, say, table
+from bench.report import (
+    RESULTS,
+    Series,
+    agents_of,
+    base_parser,
+    metric_rows,
+    save,
+    say,
+    table,
+)
 from bench.watch import ActiveWatch, FlowWatch, TimedPing, wait_quiet
 from bench.workload import (
     create_networks,
@@ -66,10 +82,10 @@ def wire(lab: Lab, n: int, networks: int, pairs: int, tag: str) -> tuple[list[An
     return vms, [s.name for s in specs]
 
 
-def one_restart(lab: Lab, n: int, vms: list[Any]) -> dict[str, Any]:
+def one_restart(lab: Lab, n: int, vms: list[Any], ovsdb_log: Path) -> dict[str, Any]:
     pings = [TimedPing(vm) for vm in vms]
     time.sleep(1.0)
-    with FlowWatch(lab) as flows:
+    with FlowWatch(lab) as flows, OvsdbWatch(lab, ovsdb_log):
         t_stop = time.time()
         started = restart_agent(lab)
         sid = lab.state.hosts[HOST].agent.pid  # type: ignore[union-attr]
@@ -87,13 +103,18 @@ def one_restart(lab: Lab, n: int, vms: list[Any]) -> dict[str, Any]:
         cpu = cpu_seconds(session_pids(sid))
         last = flows.last()
         mods = flows.count(t_stop)
+        kinds = flows.kind_counts()
     counts = [p.stop() for p in pings]
     wait_server_idle(lab)
     sent, received = sum(c[0] for c in counts), sum(c[1] for c in counts)
+    # when, from the new process's start, pings went missing or came back late
+    gaps = sorted(round(at - started, 3) for p in pings for at, _seq in p.gaps())
+    slow = sorted((round(at - started, 3), rtt) for p in pings for at, rtt in p.slow)
     return {"ports": n, "resynced": last - started if last else None,
             "first_pass": first_pass - started if first_pass else None,
-            "flow_mods": mods, "lost": sent - received, "sent": sent, "cpu": cpu,
-            "stopped_for": started - t_stop}
+            "flow_mods": mods, "flow_mod_kinds": kinds, "lost": sent - received,
+            "sent": sent, "lost_at": gaps, "slow_replies": slow[:50], "cpu": cpu,
+            "stopped_for": started - t_stop, "ovsdb_log": str(ovsdb_log)}
 
 
 def run_agent(agent: str, sizes: list[int], runs: int, networks: int, pairs: int,
@@ -105,9 +126,13 @@ def run_agent(agent: str, sizes: list[int], runs: int, networks: int, pairs: int
             vms, names = wire(lab, n, networks, pairs, f"r{n}")
             try:
                 for r in range(runs):
-                    res = one_restart(lab, n, vms)
+                    stamp = time.strftime("%Y%m%d-%H%M%S")
+                    log = RESULTS / "logs" / f"restart-{agent}-{stamp}-ovsdb-{n}-{r + 1}.log"
+                    res = one_restart(lab, n, vms, log)
                     say(f"{agent}: {n} ports, restart {r + 1}/{runs}: resynced "
-                        f"{res['resynced']}, lost {res['lost']}/{res['sent']}")
+                        f"{res['resynced']}, first pass {res['first_pass']}, lost "
+                        f"{res['lost']}/{res['sent']} (at {res['lost_at']}), late replies "
+                        f"{res['slow_replies'][:10]}, flow mods {res['flow_mod_kinds']}")
                     out.setdefault(n, []).append(res)
             finally:
                 with ovsdb_client(lab) as db:

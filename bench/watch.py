@@ -168,6 +168,11 @@ class FlowWatch:
         times = [t for ev in self.events.values() for t in ev if t <= before]
         return max(times) if times else None
 
+    def kind_counts(self) -> dict[str, int]:
+        """Events seen so far by kind (ADDED, MODIFIED, DELETED)."""
+        with self._lock:
+            return dict(self.kinds)
+
     def count(self, since: float = 0.0) -> int:
         return sum(1 for ev in self.events.values() for t in ev if t >= since)
 
@@ -278,17 +283,21 @@ class ActiveWatch:
         self._thread.join(timeout=10)
 
 
-_PING_TS = re.compile(r"^\[(\d+\.\d+)\].*bytes from")
+_PING_TS = re.compile(r"^\[(\d+\.\d+)\].*bytes from.*icmp_seq=(\d+)(?:.*time=([\d.]+) ms)?")
+SLOW_REPLY_MS = 20.0  # a reply this late means the path stalled (10 ms pings)
 
 
 class TimedPing:
-    """``ping -D -i INTERVAL`` from a VM: the epoch of the first reply, and counts."""
+    """``ping -D -i INTERVAL`` from a VM: the epoch of the first reply, counts, and
+    when replies were missing or late (for :meth:`gaps`)."""
 
     def __init__(self, vm: BenchVM, interval: float = 0.01) -> None:
         self.vm = vm
         self.first: float | None = None
         self.replies = 0
         self.summary = ""
+        self.seen: dict[int, float] = {}  # icmp_seq -> epoch of its reply
+        self.slow: list[tuple[float, float]] = []  # (epoch, rtt ms) of late replies
         self._proc = subprocess.Popen(
             ["ip", "netns", "exec", vm.netns, "ping", "-n", "-D", "-i", str(interval), "-W",
              "1", vm.peer_ip], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -301,10 +310,28 @@ class TimedPing:
             m = _PING_TS.match(line)
             if m:
                 self.replies += 1
+                at = float(m.group(1))
                 if self.first is None:
-                    self.first = float(m.group(1))
+                    self.first = at
+                self.seen[int(m.group(2))] = at
+                if m.group(3) and float(m.group(3)) >= SLOW_REPLY_MS:
+                    self.slow.append((at, float(m.group(3))))
             elif "transmitted" in line:
                 self.summary = line.strip()
+
+    def gaps(self) -> list[tuple[float, int]]:
+        """(epoch of the last reply before it, icmp_seq) of every request without a
+        reply, between the first and the last reply."""
+        if not self.seen:
+            return []
+        seqs = sorted(self.seen)
+        out, last = [], self.seen[seqs[0]]
+        for seq in range(seqs[0], seqs[-1] + 1):
+            if seq in self.seen:
+                last = self.seen[seq]
+            else:
+                out.append((last, seq))
+        return out
 
     def stop(self) -> tuple[int, int]:
         """(sent, received) once stopped."""
