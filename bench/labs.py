@@ -159,6 +159,20 @@ def agent_iterations(lab: Lab, since: float, host: str = HOST) -> list[Iteration
     return out
 
 
+def agent_logged_at(lab: Lab, text: str, since: float, host: str = HOST) -> float | None:
+    """When the host's agent first logged a line containing ``text`` after ``since``."""
+    log = lab.paths.logs / f"agent-{host}.log"
+    with contextlib.suppress(OSError), open(log, errors="replace") as fh:
+        for line in fh:
+            if text not in line:
+                continue
+            with contextlib.suppress(ValueError):
+                at = dt.datetime.strptime(line[:23], "%Y-%m-%d %H:%M:%S.%f").timestamp()
+                if at >= since:
+                    return at
+    return None
+
+
 def wait_first_iteration(lab: Lab, since: float, timeout: float = 120, host: str = HOST
                          ) -> None:
     procs.wait_until(lambda: bool(agent_iterations(lab, since, host)), timeout,

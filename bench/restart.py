@@ -11,9 +11,18 @@ start:
   first pass    the agent logged the iteration that processed all N ports
                 (the reference logs it only after its blocking
                 update_device_list of all N ports)
+  resync complete  ovsagent logged "resync complete": every port processed
+                with the server's current details (bulk_pull answered) AND
+                the pass after it deleted the stale flows. Since a restart
+                adopts unchanged flows (no flow-mod), "resynced" (last flow
+                change) can come long before this; this is the figure that
+                means "in sync with the server" (no such line: reference)
   flow mods     flow adds/modifies/deletes seen during the restart
   lost          pings lost on the sample, across the whole restart (the JSON
-                also says when: ``lost_at``, ``slow_replies``)
+                also says when: ``lost_at``, ``slow_replies``). The requests
+                still on their way when the pings are stopped (seconds after
+                the restart) are not lost: ``in_flight_at_stop`` (ping's own
+                summary, which counts them, is ``ping_summary_lost``)
 
 What the agent wrote to OVSDB meanwhile goes to
 bench/results/logs/restart-*-ovsdb-*.log (bench.ovsdbwatch), the host's
@@ -30,7 +39,14 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.labs import HOST, agent_iterations, bench_lab, restart_agent, wait_server_idle
+from bench.labs import (
+    HOST,
+    agent_iterations,
+    agent_logged_at,
+    bench_lab,
+    restart_agent,
+    wait_server_idle,
+)
 from bench.ovsdbwatch import OvsdbWatch
 from bench.procinfo import cpu_seconds, session_pids
 from bench.report import (
@@ -59,6 +75,7 @@ from ovsagent.lab import Lab
 METRICS = (
     ("resynced", "start → resynced (last flow change)", "s"),
     ("first_pass", "start → pass over all ports logged", "s"),
+    ("complete", "start → resync complete logged", "s"),
     ("flow_mods", "flow mods during the restart", ""),
     ("lost", "pings lost (sample, 10 ms interval)", ""),
     ("cpu", "agent CPU, start → resynced", "s"),
@@ -100,20 +117,24 @@ def one_restart(lab: Lab, n: int, vms: list[Any], ovsdb_log: Path) -> dict[str, 
                     break
             time.sleep(0.2)
         wait_quiet(flows, 5.0, 600)
+        complete = agent_logged_at(lab, "resync complete", started - 1)
         cpu = cpu_seconds(session_pids(sid))
         last = flows.last()
         mods = flows.count(t_stop)
-        kinds = flows.kind_counts()
     counts = [p.stop() for p in pings]
     wait_server_idle(lab)
-    sent, received = sum(c[0] for c in counts), sum(c[1] for c in counts)
+    sent = sum(c[0] for c in counts)
+    losses = [p.losses(c[0]) for p, c in zip(pings, counts, strict=True)]
+    in_flight = sum(x[1] for x in losses)
     # when, from the new process's start, pings went missing or came back late
     gaps = sorted(round(at - started, 3) for p in pings for at, _seq in p.gaps())
     slow = sorted((round(at - started, 3), rtt) for p in pings for at, rtt in p.slow)
     return {"ports": n, "resynced": last - started if last else None,
             "first_pass": first_pass - started if first_pass else None,
-            "flow_mods": mods, "flow_mod_kinds": kinds, "lost": sent - received,
-            "sent": sent, "lost_at": gaps, "slow_replies": slow[:50], "cpu": cpu,
+            "complete": complete - started if complete else None,
+            "flow_mods": mods, "lost": sum(x[0] for x in losses), "sent": sent - in_flight,
+            "in_flight_at_stop": in_flight, "ping_summary_lost": sent - sum(c[1] for c in counts),
+            "lost_at": gaps, "slow_replies": slow[:50], "cpu": cpu,
             "stopped_for": started - t_stop, "ovsdb_log": str(ovsdb_log)}
 
 
@@ -130,9 +151,10 @@ def run_agent(agent: str, sizes: list[int], runs: int, networks: int, pairs: int
                     log = RESULTS / "logs" / f"restart-{agent}-{stamp}-ovsdb-{n}-{r + 1}.log"
                     res = one_restart(lab, n, vms, log)
                     say(f"{agent}: {n} ports, restart {r + 1}/{runs}: resynced "
-                        f"{res['resynced']}, first pass {res['first_pass']}, lost "
-                        f"{res['lost']}/{res['sent']} (at {res['lost_at']}), late replies "
-                        f"{res['slow_replies'][:10]}, flow mods {res['flow_mod_kinds']}")
+                        f"{res['resynced']}, first pass {res['first_pass']}, complete "
+                        f"{res['complete']}, lost {res['lost']}/{res['sent']} (at "
+                        f"{res['lost_at']}; {res['in_flight_at_stop']} in flight at the stop), "
+                        f"late replies {res['slow_replies'][:10]}")
                     out.setdefault(n, []).append(res)
             finally:
                 with ovsdb_client(lab) as db:

@@ -168,11 +168,6 @@ class FlowWatch:
         times = [t for ev in self.events.values() for t in ev if t <= before]
         return max(times) if times else None
 
-    def kind_counts(self) -> dict[str, int]:
-        """Events seen so far by kind (ADDED, MODIFIED, DELETED)."""
-        with self._lock:
-            return dict(self.kinds)
-
     def count(self, since: float = 0.0) -> int:
         return sum(1 for ev in self.events.values() for t in ev if t >= since)
 
@@ -332,6 +327,19 @@ class TimedPing:
             else:
                 out.append((last, seq))
         return out
+
+    def losses(self, sent: int) -> tuple[int, int]:
+        """(lost, in flight at the stop) once stopped after ``sent`` requests.
+
+        ping's SIGINT summary counts the requests still on their way (sent less
+        than a round trip before the stop) as lost; they are not: everything
+        after the last reply is reported apart, everything before it without a
+        reply (first requests included) is lost."""
+        if not self.seen:
+            return sent, 0
+        last = max(self.seen)
+        before = sum(1 for seq in range(1, last + 1) if seq not in self.seen)
+        return before, max(0, sent - last)
 
     def stop(self) -> tuple[int, int]:
         """(sent, received) once stopped."""
