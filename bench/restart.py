@@ -121,6 +121,8 @@ def one_restart(lab: Lab, n: int, vms: list[Any], ovsdb_log: Path) -> dict[str, 
         cpu = cpu_seconds(session_pids(sid))
         last = flows.last()
         mods = flows.count(t_stop)
+        changes = [(round(t - started, 3), kind, " ".join(key))
+                   for t, kind, key in flows.changes_since(t_stop)][:100]
     counts = [p.stop() for p in pings]
     wait_server_idle(lab)
     sent = sum(c[0] for c in counts)
@@ -132,7 +134,8 @@ def one_restart(lab: Lab, n: int, vms: list[Any], ovsdb_log: Path) -> dict[str, 
     return {"ports": n, "resynced": last - started if last else None,
             "first_pass": first_pass - started if first_pass else None,
             "complete": complete - started if complete else None,
-            "flow_mods": mods, "lost": sum(x[0] for x in losses), "sent": sent - in_flight,
+            "flow_mods": mods, "flow_changes": changes,
+            "lost": sum(x[0] for x in losses), "sent": sent - in_flight,
             "in_flight_at_stop": in_flight, "ping_summary_lost": sent - sum(c[1] for c in counts),
             "lost_at": gaps, "slow_replies": slow[:50], "cpu": cpu,
             "stopped_for": started - t_stop, "ovsdb_log": str(ovsdb_log)}

@@ -157,6 +157,11 @@ class FlowWatch:
             changes = list(self.changes)
         return complete_at(changes, since)
 
+    def changes_since(self, since: float) -> list[FlowChange]:
+        """Every change (epoch, kind, key) seen at or after ``since``."""
+        with self._lock:
+            return [c for c in self.changes if c[0] >= since]
+
     def installed_at(self, since: float) -> float | None:
         """When the bridges first held exactly the flows they hold at the end (by
         (table, match, actions)), if that was at or after ``since``."""

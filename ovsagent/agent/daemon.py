@@ -1,8 +1,7 @@
 """``ovsagent`` after configuration: connect everything, run, stop cleanly.
 
-Order: OpenFlow driver (the native controller listens at once), OVSDB
-(retried with a clear message while the socket is missing), physical
-bridges checked, RPC transport + push cache +
+Order: OVSDB (retried with a clear message while the socket is missing),
+physical bridges checked, OpenFlow driver, RPC transport + push cache +
 consumers, the details of the ports already on br-int pulled in the
 background, the agent core (bridges, base flows, loop), tunnel_sync, the
 heartbeat. SIGTERM/SIGINT stop the agent leaving flows in place (exit 0);
@@ -100,20 +99,15 @@ class Daemon:
 
     def run(self) -> int:
         s = self.settings
-        # the OpenFlow listener first: ovs-vswitchd retries its controller connection
-        # once a second, and a retry while OVSDB syncs is a second earlier than one after
-        driver = make_driver(self.conf)
         client = connect_ovsdb(s, self.stop_event)
         if client is None:
-            driver.close()
             return 0
         errors = validate.check_bridges_exist(self.conf, ovsdb.list_bridges(client))
         if errors:
             for error in errors:
                 LOG.error("configuration error: %s", error)
-            driver.close()
-            client.close()
             return 1
+        driver = make_driver(self.conf)
         transport = build_transport(self.conf)
         metrics = make_metrics(s)
         plugin = PluginApi(transport, RpcSettings.from_conf(self.conf),

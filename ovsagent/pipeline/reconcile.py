@@ -9,17 +9,18 @@ which keeps traffic flowing while actions or the cookie change.
 
 A flow that an earlier ovsagent process installed (its cookie carries
 :data:`COOKIE_TAG`) and that is otherwise identical to the desired one is
-*adopted*: it stays as it is, old cookie included, and costs no flow-mod
-(a restart rewrites nothing that did not change). Flows with any other
+*adopted*: it stays as it is, old cookies included (br-tun's learn action
+names one too), and costs no flow-mod (a restart rewrites nothing that did
+not change). Flows with any other
 cookie (the reference agent's, on a takeover) are overwritten.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
-from ovsagent.pipeline.flow import AddFlow, DeleteFlows, Flow, FlowFilter, FlowMod
+from ovsagent.pipeline.flow import AddFlow, DeleteFlows, Flow, FlowFilter, FlowMod, Learn
 
 ALL_COOKIE_BITS = 0xFFFFFFFFFFFFFFFF
 COOKIE_TAG = 0x0A9E << 48  # "ovsagent" mark in the top 16 bits; the generation below
@@ -35,12 +36,24 @@ def is_ovsagent_cookie(cookie: int) -> bool:
 
 def adoptable(desired: Flow, installed: Flow) -> bool:
     """``installed`` is ``desired`` as an earlier ovsagent generation installed it:
-    same table, priority, match, instructions and timeouts, only the cookie differs
-    and both cookies are ovsagent's."""
+    same table, priority, match, instructions and timeouts; only the cookies
+    differ (the flow's, and those its learn actions give learned flows) and
+    every one of them is ovsagent's."""
     if installed.cookie == desired.cookie or not is_ovsagent_cookie(installed.cookie) \
             or not is_ovsagent_cookie(desired.cookie):
         return False
-    return desired.with_cookie(installed.cookie) == installed
+    if desired.with_cookie(installed.cookie) == installed:
+        return True
+    learns = [a for a in installed.actions if isinstance(a, Learn)]
+    if not learns or not all(is_ovsagent_cookie(a.cookie) for a in learns):
+        return False
+    return _uncookied(desired) == _uncookied(installed)
+
+
+def _uncookied(f: Flow) -> Flow:
+    """``f`` with cookie 0, also in its learn actions."""
+    actions = tuple(replace(a, cookie=0) if isinstance(a, Learn) else a for a in f.actions)
+    return replace(f, cookie=0, actions=actions)
 
 
 def is_learned(f: Flow) -> bool:

@@ -99,3 +99,17 @@ def test_cookie_tag() -> None:
     assert is_ovsagent_cookie(generation_cookie(2**40))
     assert not is_ovsagent_cookie(0) and not is_ovsagent_cookie(0x0A9F << 48)
     assert generation_cookie(3) == COOKIE_TAG | 3
+
+
+def test_learn_flow_of_an_earlier_generation_is_adopted_with_its_learn_cookie() -> None:
+    def learn_flow(cookie: int) -> Flow:
+        return flow(10, 1, {}, [br_tun.learn_action(cookie), Output(1)], cookie=cookie)
+
+    old, new = learn_flow(generation_cookie(4)), learn_flow(generation_cookie(5))
+    plan = plan_flows([new], [old])
+    assert plan.mods == [] and plan.adopted == {old.key: old}
+    foreign = flow(10, 1, {}, [br_tun.learn_action(0x77), Output(1)], cookie=generation_cookie(4))
+    assert plan_flows([new], [foreign]).mods == [AddFlow(new)]  # the reference's learn cookie
+    other = flow(10, 1, {}, [br_tun.learn_action(generation_cookie(4)), Output(2)],
+                 cookie=generation_cookie(4))
+    assert plan_flows([new], [other]).mods == [AddFlow(new)]  # other actions
