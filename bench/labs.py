@@ -65,13 +65,18 @@ def bench_lab(bench: str, agent: str, hosts: int = 1, rpc_workers: int = 1) -> I
 
 
 def keep_agent_logs(lab: Lab, prefix: str) -> None:
-    """Copy the agents' logs to bench/results/logs/ (the lab's own go with it)."""
+    """Copy the agents' and the hosts' ovs-vswitchd logs to bench/results/logs/
+    (the lab's own go with it)."""
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     dest = RESULTS / "logs"
     for log in sorted(lab.paths.logs.glob("agent-*.log")):
         with contextlib.suppress(OSError):
             dest.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(log, dest / f"{prefix}-{stamp}-{log.name}")
+    for host in lab.host_names:  # what ovs-vswitchd did meanwhile (reconfigurations)
+        with contextlib.suppress(OSError):
+            shutil.copyfile(lab.host(host).rundir / "ovs-vswitchd.log",
+                            dest / f"{prefix}-{stamp}-ovs-vswitchd-{host}.log")
 
 
 def agent_proc(lab: Lab, host: str = HOST) -> procs.Proc:
@@ -152,6 +157,20 @@ def agent_iterations(lab: Lab, since: float, host: str = HOST) -> list[Iteration
             if at >= since:
                 out.append(Iteration(at, *(int(m.group(i)) for i in range(2, 6))))
     return out
+
+
+def agent_logged_at(lab: Lab, text: str, since: float, host: str = HOST) -> float | None:
+    """When the host's agent first logged a line containing ``text`` after ``since``."""
+    log = lab.paths.logs / f"agent-{host}.log"
+    with contextlib.suppress(OSError), open(log, errors="replace") as fh:
+        for line in fh:
+            if text not in line:
+                continue
+            with contextlib.suppress(ValueError):
+                at = dt.datetime.strptime(line[:23], "%Y-%m-%d %H:%M:%S.%f").timestamp()
+                if at >= since:
+                    return at
+    return None
 
 
 def wait_first_iteration(lab: Lab, since: float, timeout: float = 120, host: str = HOST

@@ -7,12 +7,27 @@ process with the same configuration) and measures, from the new process's
 start:
 
   resynced      the last flow change on br-int/br-tun (stale flows of the old
-                process deleted): the dataplane is in its final state
+                process deleted): the dataplane is in its final state ("-"
+                when the restart changed no flow at all: flow mods 0)
   first pass    the agent logged the iteration that processed all N ports
                 (the reference logs it only after its blocking
                 update_device_list of all N ports)
+  resync complete  ovsagent logged "resync complete": every port processed
+                with the server's current details (bulk_pull answered) AND
+                the pass after it deleted the stale flows. Since a restart
+                adopts unchanged flows (no flow-mod), "resynced" (last flow
+                change) can come long before this; this is the figure that
+                means "in sync with the server" (no such line: reference)
   flow mods     flow adds/modifies/deletes seen during the restart
-  lost          pings lost on the sample, across the whole restart
+  lost          pings lost on the sample, across the whole restart (the JSON
+                also says when: ``lost_at``, ``slow_replies``). The requests
+                still on their way when the pings are stopped (seconds after
+                the restart) are not lost: ``in_flight_at_stop`` (ping's own
+                summary, which counts them, is ``ping_summary_lost``)
+
+What the agent wrote to OVSDB meanwhile goes to
+bench/results/logs/restart-*-ovsdb-*.log (bench.ovsdbwatch), the host's
+ovs-vswitchd log next to the agent's.
 
 Between runs the server is left to finish the reports of the restart.
 
@@ -22,11 +37,29 @@ Between runs the server is left to finish the reports of the restart.
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import Any
 
-from bench.labs import HOST, agent_iterations, bench_lab, restart_agent, wait_server_idle
+from bench.labs import (
+    HOST,
+    agent_iterations,
+    agent_logged_at,
+    bench_lab,
+    restart_agent,
+    wait_server_idle,
+)
+from bench.ovsdbwatch import OvsdbWatch
 from bench.procinfo import cpu_seconds, session_pids
-from bench.report import Series, agents_of, base_parser, metric_rows, save, say, table
+from bench.report import (
+    RESULTS,
+    Series,
+    agents_of,
+    base_parser,
+    metric_rows,
+    save,
+    say,
+    table,
+)
 from bench.watch import ActiveWatch, FlowWatch, TimedPing, wait_quiet
 from bench.workload import (
     create_networks,
@@ -43,9 +76,10 @@ from ovsagent.lab import Lab
 METRICS = (
     ("resynced", "start → resynced (last flow change)", "s"),
     ("first_pass", "start → pass over all ports logged", "s"),
+    ("complete", "start → resync complete logged", "s"),
     ("flow_mods", "flow mods during the restart", ""),
     ("lost", "pings lost (sample, 10 ms interval)", ""),
-    ("cpu", "agent CPU, start → resynced", "s"),
+    ("cpu", "agent CPU during the restart", "s"),
 )
 
 
@@ -66,10 +100,11 @@ def wire(lab: Lab, n: int, networks: int, pairs: int, tag: str) -> tuple[list[An
     return vms, [s.name for s in specs]
 
 
-def one_restart(lab: Lab, n: int, vms: list[Any]) -> dict[str, Any]:
+def one_restart(lab: Lab, agent: str, n: int, vms: list[Any], ovsdb_log: Path
+                ) -> dict[str, Any]:
     pings = [TimedPing(vm) for vm in vms]
     time.sleep(1.0)
-    with FlowWatch(lab) as flows:
+    with FlowWatch(lab) as flows, OvsdbWatch(lab, ovsdb_log):
         t_stop = time.time()
         started = restart_agent(lab)
         sid = lab.state.hosts[HOST].agent.pid  # type: ignore[union-attr]
@@ -84,16 +119,32 @@ def one_restart(lab: Lab, n: int, vms: list[Any]) -> dict[str, Any]:
                     break
             time.sleep(0.2)
         wait_quiet(flows, 5.0, 600)
+        complete = agent_logged_at(lab, "resync complete", started - 1)
+        while complete is None and agent == "ovsagent" and time.monotonic() < deadline:
+            time.sleep(0.2)  # a restart that changes no flow is quiet at once
+            complete = agent_logged_at(lab, "resync complete", started - 1)
         cpu = cpu_seconds(session_pids(sid))
         last = flows.last()
+        last = last if last is not None and last >= t_stop else None  # no change: none
         mods = flows.count(t_stop)
+        changes = [(round(t - started, 3), kind, " ".join(key))
+                   for t, kind, key in flows.changes_since(t_stop)][:100]
     counts = [p.stop() for p in pings]
     wait_server_idle(lab)
-    sent, received = sum(c[0] for c in counts), sum(c[1] for c in counts)
+    sent = sum(c[0] for c in counts)
+    losses = [p.losses(c[0]) for p, c in zip(pings, counts, strict=True)]
+    in_flight = sum(x[1] for x in losses)
+    # when, from the new process's start, pings went missing or came back late
+    gaps = sorted(round(at - started, 3) for p in pings for at, _seq in p.gaps())
+    slow = sorted((round(at - started, 3), rtt) for p in pings for at, rtt in p.slow)
     return {"ports": n, "resynced": last - started if last else None,
             "first_pass": first_pass - started if first_pass else None,
-            "flow_mods": mods, "lost": sent - received, "sent": sent, "cpu": cpu,
-            "stopped_for": started - t_stop}
+            "complete": complete - started if complete else None,
+            "flow_mods": mods, "flow_changes": changes,
+            "lost": sum(x[0] for x in losses), "sent": sent - in_flight,
+            "in_flight_at_stop": in_flight, "ping_summary_lost": sent - sum(c[1] for c in counts),
+            "lost_at": gaps, "slow_replies": slow[:50], "cpu": cpu,
+            "stopped_for": started - t_stop, "ovsdb_log": str(ovsdb_log)}
 
 
 def run_agent(agent: str, sizes: list[int], runs: int, networks: int, pairs: int,
@@ -105,9 +156,14 @@ def run_agent(agent: str, sizes: list[int], runs: int, networks: int, pairs: int
             vms, names = wire(lab, n, networks, pairs, f"r{n}")
             try:
                 for r in range(runs):
-                    res = one_restart(lab, n, vms)
+                    stamp = time.strftime("%Y%m%d-%H%M%S")
+                    log = RESULTS / "logs" / f"restart-{agent}-{stamp}-ovsdb-{n}-{r + 1}.log"
+                    res = one_restart(lab, agent, n, vms, log)
                     say(f"{agent}: {n} ports, restart {r + 1}/{runs}: resynced "
-                        f"{res['resynced']}, lost {res['lost']}/{res['sent']}")
+                        f"{res['resynced']}, first pass {res['first_pass']}, complete "
+                        f"{res['complete']}, lost {res['lost']}/{res['sent']} (at "
+                        f"{res['lost_at']}; {res['in_flight_at_stop']} in flight at the stop), "
+                        f"late replies {res['slow_replies'][:10]}")
                     out.setdefault(n, []).append(res)
             finally:
                 with ovsdb_client(lab) as db:

@@ -157,6 +157,11 @@ class FlowWatch:
             changes = list(self.changes)
         return complete_at(changes, since)
 
+    def changes_since(self, since: float) -> list[FlowChange]:
+        """Every change (epoch, kind, key) seen at or after ``since``."""
+        with self._lock:
+            return [c for c in self.changes if c[0] >= since]
+
     def installed_at(self, since: float) -> float | None:
         """When the bridges first held exactly the flows they hold at the end (by
         (table, match, actions)), if that was at or after ``since``."""
@@ -278,17 +283,21 @@ class ActiveWatch:
         self._thread.join(timeout=10)
 
 
-_PING_TS = re.compile(r"^\[(\d+\.\d+)\].*bytes from")
+_PING_TS = re.compile(r"^\[(\d+\.\d+)\].*bytes from.*icmp_seq=(\d+)(?:.*time=([\d.]+) ms)?")
+SLOW_REPLY_MS = 20.0  # a reply this late means the path stalled (10 ms pings)
 
 
 class TimedPing:
-    """``ping -D -i INTERVAL`` from a VM: the epoch of the first reply, and counts."""
+    """``ping -D -i INTERVAL`` from a VM: the epoch of the first reply, counts, and
+    when replies were missing or late (for :meth:`gaps`)."""
 
     def __init__(self, vm: BenchVM, interval: float = 0.01) -> None:
         self.vm = vm
         self.first: float | None = None
         self.replies = 0
         self.summary = ""
+        self.seen: dict[int, float] = {}  # icmp_seq -> epoch of its reply
+        self.slow: list[tuple[float, float]] = []  # (epoch, rtt ms) of late replies
         self._proc = subprocess.Popen(
             ["ip", "netns", "exec", vm.netns, "ping", "-n", "-D", "-i", str(interval), "-W",
              "1", vm.peer_ip], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -301,10 +310,41 @@ class TimedPing:
             m = _PING_TS.match(line)
             if m:
                 self.replies += 1
+                at = float(m.group(1))
                 if self.first is None:
-                    self.first = float(m.group(1))
+                    self.first = at
+                self.seen[int(m.group(2))] = at
+                if m.group(3) and float(m.group(3)) >= SLOW_REPLY_MS:
+                    self.slow.append((at, float(m.group(3))))
             elif "transmitted" in line:
                 self.summary = line.strip()
+
+    def gaps(self) -> list[tuple[float, int]]:
+        """(epoch of the last reply before it, icmp_seq) of every request without a
+        reply, between the first and the last reply."""
+        if not self.seen:
+            return []
+        seqs = sorted(self.seen)
+        out, last = [], self.seen[seqs[0]]
+        for seq in range(seqs[0], seqs[-1] + 1):
+            if seq in self.seen:
+                last = self.seen[seq]
+            else:
+                out.append((last, seq))
+        return out
+
+    def losses(self, sent: int) -> tuple[int, int]:
+        """(lost, in flight at the stop) once stopped after ``sent`` requests.
+
+        ping's SIGINT summary counts the requests still on their way (sent less
+        than a round trip before the stop) as lost; they are not: everything
+        after the last reply is reported apart, everything before it without a
+        reply (first requests included) is lost."""
+        if not self.seen:
+            return sent, 0
+        last = max(self.seen)
+        before = sum(1 for seq in range(1, last + 1) if seq not in self.seen)
+        return before, max(0, sent - last)
 
     def stop(self) -> tuple[int, int]:
         """(sent, received) once stopped."""

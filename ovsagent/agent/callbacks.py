@@ -6,7 +6,7 @@ import logging
 
 from ovsagent.agent.core import AgentCore
 from ovsagent.pipeline.state import TUNNEL_TYPES
-from ovsagent.rpc.cache import CacheEvent
+from ovsagent.rpc.cache import CacheEvent, Source
 from ovsagent.rpc.errors import PayloadError
 from ovsagent.rpc.l2pop import FdbIpChange, FdbNetwork, MacIp
 from ovsagent.rpc.topics import NETWORK, PORT
@@ -55,6 +55,8 @@ class AgentRpcCallbacks:
                                        _pairs(change.before), _pairs(change.after))
 
     def resource_changed(self, event: CacheEvent) -> None:
+        if event.source is Source.PULL:
+            return  # an answer to our own pull: whoever pulled processes those ports
         if event.resource_type == PORT:
             self.core.on_port_update(event.resource_id)
         elif event.resource_type == NETWORK:

@@ -23,11 +23,11 @@ from ovsagent.ovs import ovsdb
 from ovsagent.ovs.openflow.base import OpenFlowDriver
 from ovsagent.pipeline.compute import FLOODING_ENTRY
 from ovsagent.pipeline.flow import FlowFilter, Output
+from ovsagent.pipeline.reconcile import COOKIE_TAG
 from ovsagent.pipeline.state import HostState, Topology
 from ovsagent.pipeline.tables import FLOOD_TO_TUN
 
 GENERATION_KEY = "ovsagent-generation"
-COOKIE_TAG = 0x0A9E << 48  # "ovsagent" mark in the top 16 bits; generation below
 
 
 def generation_cookie(generation: int) -> int:

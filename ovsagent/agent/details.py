@@ -9,6 +9,8 @@ loop calls (:class:`ServerApi`).
 from __future__ import annotations
 
 import logging
+import threading
+import time
 from collections.abc import Mapping
 from typing import Protocol
 
@@ -92,6 +94,29 @@ class RpcServerApi:
         self.cache = cache
         self.plugin = plugin
         self.host = host
+
+    def prefetch(self, port_ids: list[str]) -> threading.Thread:
+        """Pull ``port_ids`` in the background (at start, while the bridges are set
+        up): the loop's first pass then waits for this answer instead of asking."""
+
+        def pull() -> None:
+            start = time.monotonic()
+            try:
+                self.cache.fetch_ports(port_ids)
+            except RpcError as exc:
+                LOG.warning("prefetch of %d ports failed: %s (the loop asks again)",
+                            len(port_ids), exc)
+                return
+            except Exception:
+                LOG.exception("prefetch of %d ports failed (the loop asks again)",
+                              len(port_ids))
+                return
+            LOG.info("prefetched %d ports' details in %.3f s", len(port_ids),
+                     time.monotonic() - start)
+
+        thread = threading.Thread(target=pull, name="prefetch", daemon=True)
+        thread.start()
+        return thread
 
     def get_device_details(self, port_ids: list[str], refresh: bool = False
                            ) -> Mapping[str, DeviceDetails | None]:

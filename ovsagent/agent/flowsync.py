@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from ovsagent.agent.observer import NullObserver, Observer
 from ovsagent.ovs.openflow.base import BundleError, OpenFlowDriver
 from ovsagent.pipeline.flow import AddFlow, DeleteFlows, Flow, FlowFilter, FlowMod
-from ovsagent.pipeline.reconcile import diff_flows, is_learned
+from ovsagent.pipeline.reconcile import is_learned, plan_flows
 
 LOG = logging.getLogger(__name__)
 
@@ -77,7 +77,8 @@ class FlowSync:
             self.reload(bridge)
         want = list(desired)
         ignore = is_learned if keep is None else (lambda f: is_learned(f) or keep(f))
-        mods = diff_flows(want, self._installed[bridge].values(), ignore=ignore)
+        plan = plan_flows(want, self._installed[bridge].values(), ignore=ignore)
+        mods = plan.mods
         if not allow_deletes:
             mods = [m for m in mods if not isinstance(m, DeleteFlows)]
         if mods:
@@ -85,7 +86,9 @@ class FlowSync:
             current = self._installed[bridge]
             kept = dict(current) if not allow_deletes else (
                 {k: f for k, f in current.items() if keep(f)} if keep is not None else {})
-            kept.update({f.key: f for f in want})
+            # adopted flows are remembered as installed (their older generation's
+            # cookie), so a later strict, cookie-exact delete still hits them
+            kept.update({f.key: plan.adopted.get(f.key, f) for f in want})
             self._set(bridge, kept)
         return SyncResult(bridge, len(mods), time.monotonic() - start)
 

@@ -103,6 +103,7 @@ class RpcLoop:
         self.retries = RetryTracker()
         self.on_ovs_restart = on_ovs_restart
         self.synced = False  # the first pass is done: stale flows may be deleted
+        self.resynced = False  # ... and a pass after it deleted them (logged once)
         self.restored_port_vlans: dict[str, int] = {}  # VIF name -> VLAN found at start
         self._pass_vifs: Mapping[str, Vif] = {}
         self.ovs_status = OvsStatus.NORMAL
@@ -127,6 +128,7 @@ class RpcLoop:
         self._canary_at = 0.0
         self._report_ok: set[str] = set()  # reports that succeeded since the last pass
         self._vif_cache: tuple[object, int, Mapping[str, Vif]] | None = None  # client, seqno
+        self._wake.set()  # the first pass (full sync) at once, not after CANARY_INTERVAL
 
     # ------------------------------------------------------- inputs (any thread)
     def port_changed(self, port_id: str) -> None:
@@ -258,6 +260,7 @@ class RpcLoop:
         if not self._pass_due():
             return None
         start = time.monotonic()
+        cleaning = self.synced  # this pass may delete stale flows
         with self._lock:
             pending, self._pending = self._pending, Pending()
             ticket = self.resyncs.total() if pending.full_sync else 0
@@ -280,6 +283,11 @@ class RpcLoop:
                  stats.failed, stats.elapsed,
                  " ".join(f"{k} {v:.3f}" for k, v in stats.phases.items()))
         self.iteration += 1
+        if cleaning and not self.resynced:
+            self.resynced = True  # what bench.restart measures a restart's resync by
+            LOG.info("resync complete: %d ports wired with the server's details, %d failed "
+                     "(retried), stale flows removed", len(self.state.ports),
+                     len(self.retries))
         if not self.synced:
             self.synced = True
             LOG.info("first pass done: stale flows may now be removed (except those of "

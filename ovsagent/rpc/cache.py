@@ -9,7 +9,11 @@ Semantics of the reference's resource cache (reference/04 §4.3, §5):
 * a change event fires only when a field the agent uses changed (the
   revision alone is not a change);
 * a query for an id is sent to the server once: even an empty answer marks
-  it answered, until :meth:`ResourceCache.forget` (or :meth:`reset_answers`).
+  it answered, until :meth:`ResourceCache.forget` (or :meth:`reset_answers`);
+  a fetch of ids another thread is pulling right now waits for that pull
+  instead of asking again (the agent pulls its ports early at start, while
+  its loop is still setting up, and the loop's first pass then waits for
+  that answer).
 
 Thread-safe. Writers (pushes, pulls) are serialized together with the
 emission of their events, so the listener sees events in the order they
@@ -26,6 +30,7 @@ import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -87,16 +92,18 @@ def changed_fields(old: Resource | None, new: Resource) -> frozenset[str]:
 
 class ResourceCache:
     def __init__(self, puller: Puller | None = None, *, types: Sequence[str] = PUSHED_TYPES,
-                 pull_batch: int = 100, deleted_memory: int = 100_000,
+                 pull_batch: int = 100, pull_parallel: int = 1, deleted_memory: int = 100_000,
                  listener: Listener | None = None) -> None:
         self._puller = puller
         self._types = tuple(types)
         self._pull_batch = max(1, pull_batch)
+        self._pull_parallel = max(1, pull_parallel)
         self._deleted_memory = deleted_memory
         self._listener = listener
         self._objects: dict[str, dict[str, Resource]] = {t: {} for t in self._types}
         self._deleted: dict[str, OrderedDict[str, None]] = {t: OrderedDict() for t in self._types}
         self._answered: dict[str, set[str]] = {t: set() for t in self._types}
+        self._pulling: dict[str, dict[str, threading.Event]] = {t: {} for t in self._types}
         self._lock = threading.RLock()  # state
         self._write = threading.RLock()  # apply + emit, in order
 
@@ -131,26 +138,68 @@ class ResourceCache:
     # ----------------------------------------------------------------- pulls
     def fetch(self, resource_type: str, ids: Iterable[str], *, force: bool = False) -> PullResult:
         """Cached objects for ``ids``; unknown ids never asked before (all, with
-        ``force``) are pulled in batches of ``pull_batch``. Raises the puller's
-        RpcError; batches answered before the error are kept."""
+        ``force``) are pulled in batches (:meth:`_pull`). Raises the puller's
+        RpcError; batches answered before the error are kept. Ids that another
+        thread is pulling are waited for (without ``force``); those it failed
+        to get are pulled here."""
         wanted = list(dict.fromkeys(ids))
         with self._lock:
             self._table(resource_type)
+            pulling = self._pulling[resource_type]
+            others = [pulling[i] for i in dict.fromkeys(wanted) if i in pulling] \
+                if not force else []
+        for done in others:
+            done.wait()
+        with self._lock:
             deleted, answered = self._deleted[resource_type], self._answered[resource_type]
             to_pull = [i for i in wanted if i not in deleted and (
                 force or (i not in answered and i not in self._objects[resource_type]))]
+            mine = threading.Event()
+            for i in to_pull:
+                pulling.setdefault(i, mine)
         failed: dict[str, PayloadError] = {}
-        if to_pull:
-            if self._puller is None:
-                raise RuntimeError("ResourceCache has no puller")
-            for start in range(0, len(to_pull), self._pull_batch):
-                batch = to_pull[start:start + self._pull_batch]
-                answer = self._puller.bulk_pull(resource_type, {"id": batch})
-                failed.update(self._apply_pulled(resource_type, batch, answer))
+        try:
+            if to_pull:
+                failed = self._pull(resource_type, to_pull)
+        finally:
+            with self._lock:
+                for i in to_pull:
+                    if pulling.get(i) is mine:
+                        del pulling[i]
+            mine.set()
         with self._lock:
             table = self._objects[resource_type]
             found = {i: table[i] for i in wanted if i in table}
         return PullResult(found, failed)
+
+    def _pull(self, resource_type: str, ids: list[str]) -> dict[str, PayloadError]:
+        """``bulk_pull`` ``ids`` in batches, up to ``pull_parallel`` of them in flight
+        (the server works on them concurrently); the first error is raised once
+        every batch in flight is done, the answered batches are kept."""
+        puller = self._puller
+        if puller is None:
+            raise RuntimeError("ResourceCache has no puller")
+        batches = [ids[i:i + self._pull_batch] for i in range(0, len(ids), self._pull_batch)]
+        failed: dict[str, PayloadError] = {}
+        if self._pull_parallel == 1 or len(batches) == 1:
+            for batch in batches:
+                failed.update(self._apply_pulled(
+                    resource_type, batch, puller.bulk_pull(resource_type, {"id": batch})))
+            return failed
+        error: Exception | None = None
+        workers = min(self._pull_parallel, len(batches))
+        with ThreadPoolExecutor(workers, thread_name_prefix="bulk_pull") as pool:
+            futures = [pool.submit(puller.bulk_pull, resource_type, {"id": b}) for b in batches]
+            for batch, future in zip(batches, futures, strict=True):
+                try:
+                    answer = future.result()
+                except Exception as exc:
+                    error = error or exc
+                    continue
+                failed.update(self._apply_pulled(resource_type, batch, answer))
+        if error is not None:
+            raise error
+        return failed
 
     def fetch_ports(self, ids: Iterable[str], *, force: bool = False) -> PullResult:
         return self.fetch(PORT, ids, force=force)

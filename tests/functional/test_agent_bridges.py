@@ -7,6 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from ovsagent.agent.bridges import BridgeSetup, BridgeSetupError
+from ovsagent.agent.core import generation_cookie
 from ovsagent.agent.flowsync import FlowSync
 from ovsagent.agent.settings import AgentSettings
 from ovsagent.ovs import ovsdb
@@ -93,6 +94,23 @@ def test_restart_with_new_cookie_is_in_place(env: tuple) -> None:  # type: ignor
         assert {f.key for f in after} == keys, bridge  # same entries, nothing removed
         assert {f.cookie for f in after} == {0xB2}, bridge  # all re-stamped
         assert counts[bridge] == len(keys)
+
+
+def test_restart_of_ovsagent_adopts_unchanged_flows(env: tuple) -> None:  # type: ignore[type-arg]
+    """The next ovsagent generation rewrites nothing that is already right (br-tun's
+    learn flow included, whose learn action names the old cookie)."""
+    _, settings, client, driver = env
+    state = HostState(networks={"vx": LocalNetwork("vx", Segment("vxlan", None, 1000), 1)})
+    old, new = generation_cookie(1), generation_cookie(2)
+    _bring_up(settings, client, driver, old, state)
+    before = {b: set(driver.dump(b)) for b in ("br-int", "br-tun", "br-phys1")}
+    sync, counts = _bring_up(settings, client, driver, new, state)
+    assert counts == {"br-int": 0, "br-tun": 0, "br-phys1": 0}
+    for bridge, flows in before.items():
+        after = driver.dump(bridge)
+        assert {f.key for f in after} == {f.key for f in flows}, bridge
+        assert sorted(after, key=str) == sorted(sync.installed(bridge), key=str), bridge
+    assert {f.cookie for f in driver.dump("br-tun")} == {old}
 
 
 def test_missing_physical_bridge_is_a_clear_error(env: tuple) -> None:  # type: ignore[type-arg]

@@ -74,3 +74,14 @@ def test_complete_at_is_when_each_final_flow_had_been_installed_once() -> None:
     assert complete_at(changes, 1.5) == 1.5  # nothing missing since before 1.5
     assert complete_at([(1.0, "ADDED", A), (2.0, "MODIFIED", B2)], 0.0) == 2.0
     assert complete_at([], 0.0) == 0.0
+
+
+def test_pings_in_flight_at_the_stop_are_not_lost() -> None:
+    from bench.watch import TimedPing
+
+    ping = object.__new__(TimedPing)  # no process: only the accounting
+    ping.seen = {seq: 100.0 + seq / 100 for seq in (2, 3, 5, 6, 7)}
+    assert ping.losses(9) == (2, 2)  # 1 and 4 lost; 8 and 9 on their way at the stop
+    assert ping.gaps() == [(100.03, 4)]
+    ping.seen = {}
+    assert ping.losses(3) == (3, 0)

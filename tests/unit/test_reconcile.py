@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+from ovsagent.agent.core import generation_cookie
 from ovsagent.pipeline import br_tun
 from ovsagent.pipeline.flow import AddFlow, DeleteFlows, Flow, Output, flow
-from ovsagent.pipeline.reconcile import diff_flows, strict_delete
+from ovsagent.pipeline.reconcile import (
+    COOKIE_TAG,
+    diff_flows,
+    is_ovsagent_cookie,
+    plan_flows,
+    strict_delete,
+)
 
 
 def _c(flows: list[Flow], cookie: int) -> list[Flow]:
@@ -51,3 +58,58 @@ def test_duplicate_installed_keys_with_other_cookies_are_cleaned() -> None:
     theirs = flow(0, 0, cookie=5)
     mods = diff_flows([mine], [theirs])
     assert mods == [AddFlow(mine)]
+
+
+def test_identical_flows_of_an_earlier_generation_are_adopted() -> None:
+    old = _c(br_tun.default_flows(1, 0, False), generation_cookie(4))
+    new = _c(br_tun.default_flows(1, 0, False), generation_cookie(5))
+    plan = plan_flows(new, old)
+    assert plan.mods == []
+    assert plan.adopted == {f.key: f for f in old}  # remembered with the old cookie
+    assert diff_flows(new, old) == []
+
+
+def test_changed_flow_of_an_earlier_generation_is_rewritten_with_the_new_cookie() -> None:
+    old = _c([br_tun.flood(1, 100, [2])], generation_cookie(4))
+    new = _c([br_tun.flood(1, 100, [2, 3])], generation_cookie(5))
+    plan = plan_flows(new, old)
+    assert plan.mods == [AddFlow(new[0])] and plan.adopted == {}
+
+
+def test_foreign_cookies_are_never_adopted() -> None:
+    mine = flow(0, 1, {"in_port": 1}, goto=2, cookie=generation_cookie(5))
+    theirs = mine.with_cookie(0x5A1F_0000_0000_0001)  # e.g. the reference agent's
+    assert plan_flows([mine], [theirs]).mods == [AddFlow(mine)]
+    assert plan_flows([mine.with_cookie(7)], [mine.with_cookie(8)]).mods == [
+        AddFlow(mine.with_cookie(7))]  # neither is ovsagent's
+
+
+def test_adoption_needs_identical_timeouts_and_one_installed_copy() -> None:
+    want = flow(0, 1, {"in_port": 1}, goto=2, cookie=generation_cookie(5))
+    old = want.with_cookie(generation_cookie(4))
+    timed = Flow(old.table, old.priority, old.match, old.actions, old.goto, old.cookie,
+                 idle_timeout=0, hard_timeout=30)
+    assert plan_flows([want], [timed], ignore=lambda f: False).mods == [AddFlow(want)]
+    twice = [old, want.with_cookie(generation_cookie(3))]
+    assert plan_flows([want], twice).mods == [AddFlow(want)]
+
+
+def test_cookie_tag() -> None:
+    assert is_ovsagent_cookie(generation_cookie(1))
+    assert is_ovsagent_cookie(generation_cookie(2**40))
+    assert not is_ovsagent_cookie(0) and not is_ovsagent_cookie(0x0A9F << 48)
+    assert generation_cookie(3) == COOKIE_TAG | 3
+
+
+def test_learn_flow_of_an_earlier_generation_is_adopted_with_its_learn_cookie() -> None:
+    def learn_flow(cookie: int) -> Flow:
+        return flow(10, 1, {}, [br_tun.learn_action(cookie), Output(1)], cookie=cookie)
+
+    old, new = learn_flow(generation_cookie(4)), learn_flow(generation_cookie(5))
+    plan = plan_flows([new], [old])
+    assert plan.mods == [] and plan.adopted == {old.key: old}
+    foreign = flow(10, 1, {}, [br_tun.learn_action(0x77), Output(1)], cookie=generation_cookie(4))
+    assert plan_flows([new], [foreign]).mods == [AddFlow(new)]  # the reference's learn cookie
+    other = flow(10, 1, {}, [br_tun.learn_action(generation_cookie(4)), Output(2)],
+                 cookie=generation_cookie(4))
+    assert plan_flows([new], [other]).mods == [AddFlow(new)]  # other actions

@@ -192,3 +192,82 @@ def test_concurrent_writers_keep_the_newest_and_events_ordered() -> None:
     assert revisions == sorted(revisions)  # listener saw a consistent order
     for prev, cur in itertools.pairwise(events):
         assert cur.old == prev.new
+
+
+class GatedPuller(FakePuller):
+    """Blocks every bulk_pull until ``gate`` is set; ``entered`` says one started."""
+
+    def __init__(self, objects: list[dict[str, Any]]) -> None:
+        super().__init__(objects)
+        self.gate, self.entered = threading.Event(), threading.Event()
+
+    def bulk_pull(self, resource_type: str, filter_kwargs: Mapping[str, Any]) -> list[Any]:
+        fail, self.fail = self.fail, None  # only this call fails
+        self.entered.set()
+        assert self.gate.wait(10)
+        self.calls.append((resource_type, list(filter_kwargs["id"])))
+        if fail:
+            raise fail
+        self.calls.pop()
+        return super().bulk_pull(resource_type, filter_kwargs)
+
+
+def _fetch_in_thread(cache: ResourceCache, ids: list[str]) -> tuple[threading.Thread, list[Any]]:
+    out: list[Any] = []
+
+    def run() -> None:
+        try:
+            out.append(cache.fetch_ports(ids))
+        except Exception as exc:  # handed to the test
+            out.append(exc)
+
+    t = threading.Thread(target=run)
+    t.start()
+    return t, out
+
+
+def test_fetch_waits_for_the_same_ids_being_pulled_by_another_thread() -> None:
+    puller = GatedPuller([port(PORT), port(P2)])
+    cache, _ = cache_with_events(puller)
+    early, _ = _fetch_in_thread(cache, [PORT, P2])  # the agent's prefetch at start
+    assert puller.entered.wait(5)
+    late, result = _fetch_in_thread(cache, [PORT, P2, P3])  # the loop's first pass
+    late.join(0.2)
+    assert late.is_alive()  # waits for the prefetch instead of asking again
+    puller.gate.set()
+    early.join(5)
+    late.join(5)
+    assert set(result[0].found) == {PORT, P2}
+    assert puller.calls == [("Port", [PORT, P2]), ("Port", [P3])]
+
+
+def test_fetch_pulls_itself_what_the_other_thread_failed_to_get() -> None:
+    puller = GatedPuller([port(PORT)])
+    puller.fail = RpcTimeout("bulk_pull: no reply")
+    cache, _ = cache_with_events(puller)
+    early, early_result = _fetch_in_thread(cache, [PORT])
+    assert puller.entered.wait(5)
+    late, result = _fetch_in_thread(cache, [PORT])
+    late.join(0.2)
+    assert late.is_alive()
+    puller.gate.set()
+    early.join(5)
+    late.join(5)
+    assert isinstance(early_result[0], RpcTimeout)
+    assert set(result[0].found) == {PORT} and len(puller.calls) == 2
+
+
+def test_batches_pulled_in_parallel_keep_answers_and_raise_the_error() -> None:
+    ids = [f"9a1d2f3e-4b5c-4d6e-8f70-0a1b2c3d{i:04x}" for i in range(5)]
+    puller = FakePuller([port(i) for i in ids])
+    cache, _ = cache_with_events(puller, pull_batch=2, pull_parallel=3)
+    result = cache.fetch_ports(ids)
+    assert set(result.found) == set(ids)
+    assert sorted(puller.calls) == sorted([("Port", ids[0:2]), ("Port", ids[2:4]),
+                                           ("Port", ids[4:])])
+    failing = FakePuller([port(PORT)])
+    failing.fail = RpcTimeout("bulk_pull: no reply")
+    cache, _ = cache_with_events(failing, pull_batch=1, pull_parallel=2)
+    with pytest.raises(RpcTimeout):
+        cache.fetch_ports([PORT, P2])
+    assert len(failing.calls) == 2  # both batches were asked
