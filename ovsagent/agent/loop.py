@@ -127,6 +127,7 @@ class RpcLoop:
         self._canary_at = 0.0
         self._report_ok: set[str] = set()  # reports that succeeded since the last pass
         self._vif_cache: tuple[object, int, Mapping[str, Vif]] | None = None  # client, seqno
+        self._vif_objects: dict[tuple[str, str, int, str], Vif] = {}  # VIF row -> its Vif
 
     # ------------------------------------------------------- inputs (any thread)
     def port_changed(self, port_id: str) -> None:
@@ -417,9 +418,16 @@ class RpcLoop:
         if seqno is not None and cache is not None and cache[0] is client \
                 and cache[1] == seqno:
             return cache[2]
-        vifs = {port_id: Vif(port_id, name, ofport, mac.lower())
-                for port_id, name, ofport, mac in ovsdb.vif_rows(client,
-                                                                 self.s.integration_bridge)}
+        # an unchanged row gives the same Vif object as last time, so comparing this
+        # pass's flow inputs with the last pass's is cheap (identity, not field by field)
+        made, reuse = self._vif_objects, {}
+        vifs = {}
+        for row in ovsdb.vif_rows(client, self.s.integration_bridge):
+            vif = made.get(row)
+            if vif is None:
+                vif = Vif(row[0], row[1], row[2], row[3].lower())
+            reuse[row] = vifs[row[0]] = vif
+        self._vif_objects = reuse
         self._vif_cache = (client, seqno, vifs) if seqno is not None else None
         return vifs
 

@@ -10,7 +10,15 @@ from collections.abc import Iterator
 import pytest
 
 from ovsagent.ovs import ovsdb
-from ovsagent.ovs.ovsdb import EventKind, InterfaceEvent, InterfaceMonitor, OvsdbClient, PortSpec
+from ovsagent.ovs.ovsdb import (
+    EventKind,
+    InterfaceEvent,
+    InterfaceMonitor,
+    OvsdbClient,
+    PortSpec,
+    vifscan,
+)
+from ovsagent.ovs.ovsdb.db import merge_map
 from ovsagent.testbench import SimHost
 
 pytestmark = pytest.mark.functional
@@ -221,6 +229,41 @@ def test_change_seqno_moves_with_the_replica_only(client: OvsdbClient, sim_host:
     assert client.change_seqno == seqno  # reads do not change it
     ovsdb.delete_ports(client, "br-int", ["sq1"])
     assert client.change_seqno != seqno and ovsdb.vif_rows(client, "br-int") == []
+
+
+def test_vif_rows_read_from_datums_match_the_row_api(client: OvsdbClient, sim_host: SimHost
+                                                     ) -> None:
+    """vif_rows reads Datums directly; the slow Row API must agree, before and
+    after map columns are patched in place by update2 diffs."""
+    ovsdb.ensure_bridge(client, "br-int", datapath_type=NETDEV, fail_mode="secure")
+    ovsdb.add_ports(client, "br-int", [
+        PortSpec(f"sc{i}", "internal", external_ids={
+            "iface-id": f"p-{i}", "attached-mac": f"fa:16:3e:00:00:0{i}"}) for i in (1, 2, 3)]
+        + [PortSpec("plain", "internal")])
+
+    def both() -> tuple[list[tuple[str, str, int, str]], list[tuple[str, str, int, str]]]:
+        def read(db: ovsdb.DbView) -> tuple[list[tuple[str, str, int, str]],
+                                            list[tuple[str, str, int, str]]]:
+            ifaces = [i for p in db.bridge("br-int").ports for i in p.interfaces]
+            fast = [v for v in map(vifscan.parse_vif, ifaces) if v]
+            slow = [v for v in map(vifscan._slow_vif, ifaces) if v]
+            return sorted(fast), sorted(slow)
+        return client.read(read)
+
+    client.wait_for(lambda db: True if len(ovsdb.vif_rows(client, "br-int")) == 3 else None,
+                    what="ofports")
+    fast, slow = both()
+    assert fast == slow == sorted(ovsdb.vif_rows(client, "br-int"))
+    assert [r[:2] for r in fast] == [("p-1", "sc1"), ("p-2", "sc2"), ("p-3", "sc3")]
+
+    def rewrite(tx: ovsdb.TxnView) -> None:
+        merge_map(tx.interface("sc2"), "external_ids", {"attached-mac": "fa:16:3e:00:00:22"})
+        tx.interface("sc3").external_ids = {"attached-mac": "fa:16:3e:00:00:03"}
+
+    client.transact(rewrite)
+    fast, slow = both()
+    assert fast == slow == sorted(ovsdb.vif_rows(client, "br-int"))
+    assert [r[3] for r in fast] == ["fa:16:3e:00:00:01", "fa:16:3e:00:00:22"]
 
 
 def test_thousand_ports_one_transaction(sim_host: SimHost) -> None:
