@@ -6,12 +6,15 @@ import logging
 
 from ovsagent.agent.core import AgentCore
 from ovsagent.pipeline.state import TUNNEL_TYPES
-from ovsagent.rpc.cache import CacheEvent, Source
+from ovsagent.rpc.cache import CacheEvent, ChangeKind, Source
 from ovsagent.rpc.errors import PayloadError
 from ovsagent.rpc.l2pop import FdbIpChange, FdbNetwork, MacIp
+from ovsagent.rpc.ovo import ACTIVE
 from ovsagent.rpc.topics import NETWORK, PORT
 
 LOG = logging.getLogger(__name__)
+
+STATUS_ONLY = frozenset({"status"})
 
 
 def _pairs(entries: tuple[MacIp, ...]) -> list[tuple[str, str]]:
@@ -58,11 +61,22 @@ class AgentRpcCallbacks:
         if event.source is Source.PULL:
             return  # an answer to our own pull: whoever pulled processes those ports
         if event.resource_type == PORT:
+            if self._confirms_wired_port(event):
+                return
             self.core.on_port_update(event.resource_id)
         elif event.resource_type == NETWORK:
             for port in list(self.core.state.ports.values()):
                 if port.network_id == event.resource_id:
                     self.core.on_port_update(port.port_id)
+
+    def _confirms_wired_port(self, event: CacheEvent) -> bool:
+        """The server's push after it marked a port we wired ACTIVE (our own report
+        coming back): only the status changed, so re-processing the port would
+        change nothing — yet cost a pass per port (500 passes for 500 new ports).
+        A port on the dead VLAN, or a status other than ACTIVE, is processed."""
+        return (event.kind is ChangeKind.UPDATED and event.changed_fields == STATUS_ONLY
+                and getattr(event.new, "status", None) == ACTIVE
+                and event.resource_id in self.core.state.ports)
 
     def payload_error(self, method: str, error: PayloadError) -> None:
         resource_id = getattr(error, "resource_id", None)

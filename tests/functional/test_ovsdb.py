@@ -10,7 +10,14 @@ from collections.abc import Iterator
 import pytest
 
 from ovsagent.ovs import ovsdb
-from ovsagent.ovs.ovsdb import EventKind, InterfaceEvent, InterfaceMonitor, OvsdbClient, PortSpec
+from ovsagent.ovs.ovsdb import (
+    EventKind,
+    InterfaceEvent,
+    InterfaceMonitor,
+    OvsdbClient,
+    PortSpec,
+)
+from ovsagent.ovs.ovsdb.db import _uuids, merge_map, plain_value
 from ovsagent.testbench import SimHost
 
 pytestmark = pytest.mark.functional
@@ -221,6 +228,50 @@ def test_change_seqno_moves_with_the_replica_only(client: OvsdbClient, sim_host:
     assert client.change_seqno == seqno  # reads do not change it
     ovsdb.delete_ports(client, "br-int", ["sq1"])
     assert client.change_seqno != seqno and ovsdb.vif_rows(client, "br-int") == []
+
+
+def test_plain_values_match_the_row_api(client: OvsdbClient, sim_host: SimHost) -> None:
+    """vif_rows and the loop read columns with plain_value (one Datum conversion);
+    python-ovs' Row API must agree, also after update2 diffs patched map and set
+    Datums in place."""
+    ovsdb.ensure_bridge(client, "br-int", datapath_type=NETDEV, fail_mode="secure")
+    ovsdb.add_ports(client, "br-int", [
+        PortSpec(f"sc{i}", "internal", tag=i, external_ids={
+            "iface-id": f"p-{i}", "attached-mac": f"fa:16:3e:00:00:0{i}"}) for i in (1, 2, 3)]
+        + [PortSpec("plain", "internal")])
+    columns = {"Port": ("name", "tag", "trunks", "vlan_mode", "other_config", "interfaces"),
+               "Interface": ("name", "ofport", "external_ids", "type"),
+               "Bridge": ("name", "ports", "fail_mode")}
+
+    def mismatches() -> list[str]:
+        def read(db: ovsdb.DbView) -> list[str]:
+            bad = []
+            for table, cols in columns.items():
+                for row in db.rows(table):
+                    for col in cols:
+                        fast, slow = plain_value(row, col), _uuids(getattr(row, col))
+                        if fast != slow:
+                            bad.append(f"{table}.{col}: {fast!r} != {slow!r}")
+            return bad
+        return client.read(read)
+
+    client.wait_for(lambda db: True if len(ovsdb.vif_rows(client, "br-int")) == 3 else None,
+                    what="ofports")
+    assert mismatches() == []
+    assert sorted(r[:3] for r in ovsdb.vif_rows(client, "br-int")) == [
+        ("p-1", "sc1", ovsdb.get_ofport(client, "sc1")), ("p-2", "sc2", ovsdb.get_ofport(
+            client, "sc2")), ("p-3", "sc3", ovsdb.get_ofport(client, "sc3"))]
+
+    def rewrite(tx: ovsdb.TxnView) -> None:
+        merge_map(tx.interface("sc2"), "external_ids", {"attached-mac": "fa:16:3e:00:00:22"})
+        tx.interface("sc3").external_ids = {"attached-mac": "fa:16:3e:00:00:03"}
+        merge_map(tx.port("sc1"), "other_config", {"net_uuid": "n1"})
+        tx.port("sc1").trunks = [5, 6]
+
+    client.transact(rewrite)
+    assert mismatches() == []
+    assert sorted(r[3] for r in ovsdb.vif_rows(client, "br-int")) == [
+        "fa:16:3e:00:00:01", "fa:16:3e:00:00:22"]
 
 
 def test_thousand_ports_one_transaction(sim_host: SimHost) -> None:

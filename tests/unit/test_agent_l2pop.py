@@ -14,7 +14,10 @@ from ovsagent.agent.settings import AgentSettings
 from ovsagent.agent.tunnels import TunnelManager
 from ovsagent.pipeline.compute import FLOODING_ENTRY
 from ovsagent.pipeline.state import HostState, LocalNetwork, Segment, TunnelPort
+from ovsagent.rpc.cache import CacheEvent, ChangeKind, Source, changed_fields
 from ovsagent.rpc.l2pop import FdbIpChange, FdbNetwork, MacIp
+from ovsagent.rpc.ovo import PortInfo
+from ovsagent.rpc.topics import PORT
 
 LOCAL, REMOTE = "198.18.0.1", "198.18.0.2"
 SETTINGS = AgentSettings(host="h1", local_ip=LOCAL, tunnel_types=("vxlan", "gre", "geneve"),
@@ -150,3 +153,30 @@ def test_fdb_remove_of_another_segment_leaves_the_entries() -> None:
     assert core.state.fdb["n"][REMOTE] == {VM}
     core.on_fdb_remove("n", "vxlan", REMOTE, [VM], 1000)
     assert REMOTE not in core.state.fdb["n"]
+
+
+def _port_event(old_status: str | None, new_status: str, **changes: Any) -> CacheEvent:
+    def port(status: str, **kw: Any) -> PortInfo:
+        return PortInfo(**{"id": "p1", "network_id": "n1", "mac_address": VM[0],
+                           "admin_state_up": True, "status": status, "device_id": "vm",
+                           "device_owner": "compute:nova", "revision_number": 1, **kw})
+    old = port(old_status) if old_status else None
+    new = port(new_status, **changes)
+    kind = ChangeKind.UPDATED if old else ChangeKind.CREATED
+    return CacheEvent(PORT, kind, "p1", old, new, Source.PUSH, changed_fields(old, new))
+
+
+def test_status_push_for_a_wired_port_is_not_reprocessed() -> None:
+    core, _ = _core()
+    seen: list[str] = []
+    core.on_port_update = seen.append  # type: ignore[method-assign]
+    cb = AgentRpcCallbacks(core)
+    cb.resource_changed(_port_event("DOWN", "ACTIVE"))
+    assert seen == ["p1"]  # not wired here: processed
+    core.state.ports["p1"] = object()  # type: ignore[assignment]
+    cb.resource_changed(_port_event("DOWN", "ACTIVE"))
+    assert seen == ["p1"]  # our own report confirmed: nothing to do
+    cb.resource_changed(_port_event("ACTIVE", "DOWN"))
+    cb.resource_changed(_port_event("DOWN", "ACTIVE", admin_state_up=False))
+    cb.resource_changed(_port_event(None, "ACTIVE"))
+    assert seen == ["p1"] * 4

@@ -157,9 +157,15 @@ def test_vifs_are_read_again_only_when_the_replica_changed(monkeypatch: Any) -> 
     assert client.reads == 1
     rows.append(("p2", "tap2", 6, "fa:16:3e:00:00:02"))
     client.change_seqno += 1
-    assert set(loop._read_vifs()) == {"p1", "p2"} and client.reads == 2
+    second = loop._read_vifs()
+    assert set(second) == {"p1", "p2"} and client.reads == 2
+    assert second["p1"] is first["p1"]  # same row, same Vif: flow inputs compare by identity
+    rows[0] = ("p1", "tap1", 7, "fa:16:3e:00:00:01")
+    client.change_seqno += 1
+    assert loop._read_vifs()["p1"].ofport == 7
     loop.client = SeqnoClient()  # type: ignore[assignment]  # another replica, same seqno
     assert set(loop._read_vifs()) == {"p1", "p2"} and loop.client.reads == 1  # type: ignore[attr-defined]
+    assert client.reads == 3
     loop.reporter.close()
 
 

@@ -61,6 +61,10 @@ def test_endpoints_and_columns() -> None:
     assert selected_columns(schema) == {"Interface": ["name", "ofport"],
                                         "Port": ["name", "rstp_statistics"]}
     assert selected_columns(schema, {"rstp_statistics"})["Port"] == ["name"]
+    schema["tables"]["Interface"]["columns"].update({"link_state": {}, "mac_in_use": {}})
+    schema["tables"]["Port"]["columns"]["link_state"] = {}
+    assert selected_columns(schema)["Interface"] == ["mac_in_use", "name", "ofport"]
+    assert selected_columns(schema)["Port"] == ["link_state", "name", "rstp_statistics"]
 
 
 class FakeRow:

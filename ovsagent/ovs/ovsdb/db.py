@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from ovs.db.idl import Row as IdlRow
 from ovsdbapp.backend.ovs_idl import idlutils
 
 from ovsagent.ovs.ovsdb.errors import BridgeNotFound, PortNotFound
@@ -42,6 +43,35 @@ def parse_ofport(value: Any) -> int | None:
 def is_valid_ofport(ofport: int | None) -> bool:
     """True for a usable OpenFlow port number (1 .. 0xfeff)."""
     return ofport is not None and 0 < ofport < 0xFF00
+
+
+def _keep(value: Any, base: Any) -> Any:
+    return value
+
+
+def plain_value(row: Row, column: str) -> Any:
+    """``getattr(row, column)`` in the same shape (scalar, list, dict) but with
+    references left as UUIDs, converted once from the column's Datum.
+
+    python-ovs' ``Row.__getattr__`` converts set and map columns three times
+    (to a list, back to a Datum, to Python); reading hundreds of rows a pass
+    made that the loop's main cost. A row with uncommitted writes of a
+    transaction being built is read through ``getattr`` (always right)."""
+    data = getattr(row, "_data", None)  # None also for rows that are not python-ovs'
+    if data is None or row._changes or row._mutations or column not in data:
+        return _uuids(getattr(row, column))
+    return data[column].to_python(_keep)
+
+
+def _uuids(value: Any) -> Any:
+    """Rows in a ``getattr`` value -> their UUIDs (what :func:`plain_value` returns)."""
+    if isinstance(value, IdlRow):
+        return value.uuid
+    if isinstance(value, list):
+        return [_uuids(v) for v in value]
+    if isinstance(value, dict):
+        return {_uuids(k): _uuids(v) for k, v in value.items()}
+    return value
 
 
 def str_map(value: Any) -> dict[str, str]:

@@ -9,10 +9,9 @@ from typing import Any
 
 from ovsagent.ovs.ovsdb.connection import OvsdbClient
 from ovsagent.ovs.ovsdb.db import DbView, optional, parse_ofport, str_map
+from ovsagent.ovs.ovsdb.vifscan import ATTACHED_MAC, IFACE_ID, VifRow, scan_vifs
 
-# external_ids keys written by Nova / os-vif (and our test bench) on VIFs.
-IFACE_ID = "iface-id"
-ATTACHED_MAC = "attached-mac"
+# more external_ids keys of VIFs (iface-id and attached-mac: see vifscan)
 IFACE_STATUS = "iface-status"
 VM_UUID = "vm-uuid"
 
@@ -93,26 +92,11 @@ def get_vifs(client: OvsdbClient, bridge: str) -> list[InterfaceInfo]:
     return [info for info in list_interfaces(client, bridge) if info.is_vif]
 
 
-def _vif_rows(db: DbView, bridge: str) -> list[tuple[str, str, int, str]]:
-    rows = []
-    for port in db.bridge(bridge).ports:
-        for iface in port.interfaces:
-            ids = iface.external_ids
-            port_id, mac = ids.get(IFACE_ID), ids.get(ATTACHED_MAC)
-            if not (port_id and mac):
-                continue
-            ofport = iface.ofport
-            ofport = ofport[0] if isinstance(ofport, list) and ofport else ofport
-            if isinstance(ofport, int) and ofport > 0:
-                rows.append((str(port_id), str(iface.name), ofport, str(mac)))
-    return rows
-
-
-def vif_rows(client: OvsdbClient, bridge: str) -> list[tuple[str, str, int, str]]:
+def vif_rows(client: OvsdbClient, bridge: str) -> list[VifRow]:
     """``(iface-id, interface name, ofport, attached-mac)`` of every VIF on ``bridge``
     that has both ids and a valid ofport: what the loop reads every pass, without
     building an :class:`InterfaceInfo` per interface (unordered)."""
-    return client.read(lambda db: _vif_rows(db, bridge))
+    return client.read(lambda db: scan_vifs(db, bridge))
 
 
 def get_interface(client: OvsdbClient, name: str) -> InterfaceInfo:
