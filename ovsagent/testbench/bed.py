@@ -61,6 +61,9 @@ class Testbed:
         for i, host in enumerate(members):
             host_end, wire_end = f"{wire[:6]}-{host.name[:5]}", f"p{i}"
             netns.veth_pair(host_end, host.netns, wire_end, wire_ns, mtu=mtu)
+            # an OVS port, not a host interface: no link-local address (OVS would
+            # also count it as a tunnel endpoint address), no kernel IPv6 chatter
+            host.run(["sysctl", "-q", "-w", f"net.ipv6.conf.{host_end}.disable_ipv6=1"])
             netns.run(["ip", "link", "set", wire_end, "master", "sw"], netns=wire_ns)
             host.add_bridge(bridge, fail_mode=None)
             host.vsctl("--may-exist", "add-port", bridge, host_end)

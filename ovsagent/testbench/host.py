@@ -57,6 +57,16 @@ class SimHost:
         netns.add_netns(self.netns)
         self.started = True
         try:
+            # The userspace datapath reads its ports through AF_PACKET, so the
+            # host kernel still sees every frame on an OVS-attached veth. With
+            # the default arp_ignore=0 it answers an ARP for the tunnel address
+            # arriving on the underlay veth with the veth's MAC: the peer's OVS
+            # may learn that MAC, and tunnel packets sent to it are not
+            # terminated (the tunnel port expects br-underlay's MAC) — an
+            # intermittent vxlan blackout. Answer only on the interface that
+            # holds the address, as a kernel-datapath host effectively does.
+            for key in ("all", "default"):
+                self.run(["sysctl", "-q", "-w", f"net.ipv4.conf.{key}.arp_ignore=1"])
             db = self.rundir / "conf.db"
             if not db.exists():
                 netns.run(["ovsdb-tool", "create", str(db), str(OVS_SCHEMA)])
