@@ -14,10 +14,10 @@ import pytest
 
 from ovsagent.lab import Lab, Workspace, faults, procs
 from ovsagent.lab.vms import LabVM
+from ovsagent.pipeline.reconcile import is_ovsagent_cookie
 from ovsagent.testbench import ContinuousPing, PingResult
 
 pytestmark = pytest.mark.fullstack
-OVSAGENT_TAG = 0x0A9E
 
 
 @pytest.fixture
@@ -89,7 +89,7 @@ def _foreign_flows(lab: Lab, host: str) -> list[str]:
             if "cookie=" not in line or "hard_timeout" in line:
                 continue  # header, or a learned flow (expires by itself)
             cookie = int(line.split("cookie=")[1].split(",")[0], 16)
-            if cookie >> 48 != OVSAGENT_TAG:
+            if not is_ovsagent_cookie(cookie):
                 bad.append(f"{bridge}: {line.strip()}")
     return bad
 
