@@ -151,3 +151,12 @@ def load_latest(name: str) -> dict[str, Any] | None:
     except (OSError, ValueError):
         return None
     return data
+
+
+def deciles(times: list[float]) -> list[float]:
+    """The 10th, 20th, ..., 100th percentile of sorted ``times`` (rounded): the shape of
+    an ACTIVE curve, to tell a slow server from gaps in an agent's reporting."""
+    if not times:
+        return []
+    return [round(times[min(len(times) - 1, (len(times) * k) // 10 - 1)], 2)
+            for k in range(1, 11)]

@@ -23,7 +23,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from bench.labs import HOST, bench_lab
-from bench.report import Series, base_parser, fmt_series, int_list, save, say
+from bench.report import Series, base_parser, deciles, fmt_series, int_list, save, say
 from bench.watch import ActiveWatch
 from bench.workload import create_networks, create_ports
 from ovsagent.lab import Lab
@@ -84,6 +84,7 @@ def measure(lab: Lab, reporter: Reporter, n: int, chunk: int, conc: int, network
     return {"ports": n, "chunk": chunk, "concurrency": conc, "calls": calls_done,
             "active_all": times[-1] if ok else None,
             "active_median": statistics.median(times) if times else None,
+            "active_deciles": deciles(times),
             "per_port_ms": 1000 * times[-1] / n if ok else None, "failed": len(failed)}
 
 

@@ -15,11 +15,17 @@ OVSDB transaction and measure from that instant:
              last rewrite done: the reference re-processes every port once
              the server's status pushes come in, deleting and re-adding its
              flows)
-  ping       every sample VM answered by its peer (continuous 10 ms pings;
-             ports are plugged on the dead VLAN, as os-vif does for this agent)
+  ping       every sample VM answered by its peer (10 ms pings, each stopped
+             1 s after its first reply: they would take a core of the 2-CPU
+             machine from the server; ports are plugged on the dead VLAN, as
+             os-vif does for this agent)
   ACTIVE     median port / last port ACTIVE in the server's DB
   floor      in the same lab afterwards: N fresh ports reported up by a bare
-             RPC client (bench/server_floor.py, best strategy), no agent work
+             RPC client (bench/server_floor.py, best strategy), no agent work,
+             br-int empty
+  loaded floor  (``--loaded-floor``) the same, measured inside each run once
+             its N ports are ACTIVE: the N ports still plugged, the agent
+             alive and idle
   CPU        agent CPU seconds (its whole session) from plug to settled
   RSS        agent session RSS before plug, and peak during the run
 
@@ -57,7 +63,17 @@ from bench.procinfo import (
     rss_bytes,
     session_pids,
 )
-from bench.report import RESULTS, Series, agents_of, base_parser, metric_rows, save, say, table
+from bench.report import (
+    RESULTS,
+    Series,
+    agents_of,
+    base_parser,
+    deciles,
+    metric_rows,
+    save,
+    say,
+    table,
+)
 from bench.watch import ActiveWatch, FlowWatch, TagWatch, TimedPing, wait_quiet
 from bench.workload import (
     create_networks,
@@ -80,10 +96,15 @@ METRICS = (
     ("active_all", "plug → all ACTIVE", "s"),
     ("floor", "server floor: bare RPC client -> all ACTIVE", "s"),
     ("vs_floor", "all ACTIVE / server floor", ""),
+    ("floor_loaded", "server floor, N ports plugged (--loaded-floor)", "s"),
+    ("vs_floor_loaded", "all ACTIVE / loaded floor", ""),
     ("cpu", "agent CPU", "s"),
     ("rss_start", "agent RSS before plug", "MB"),
     ("rss_peak", "agent peak RSS", "MB"),
 )
+
+
+PING_AFTER_FIRST = 1.0  # s of pinging after the first reply (see TimedPing)
 
 
 def settle_agent(lab: Lab, started: float) -> None:
@@ -95,7 +116,7 @@ def settle_agent(lab: Lab, started: float) -> None:
 
 
 def one_run(lab: Lab, n: int, networks: int, pairs: int, tag: str,
-            profile: Path | None = None) -> dict[str, Any]:
+            profile: Path | None = None, loaded_floor: bool = False) -> dict[str, Any]:
     client = lab.client
     nets = create_networks(client, networks, tag)
     ports = create_ports(client, nets, n, HOST)
@@ -108,7 +129,7 @@ def one_run(lab: Lab, n: int, networks: int, pairs: int, tag: str,
                 profiled(sid, profile):
             tags = TagWatch(db, [s.name for s in specs]).start()
             active = ActiveWatch(lab, [p["id"] for p in ports]).start()
-            pings = [TimedPing(vm) for vm in vms]
+            pings = [TimedPing(vm, until_first=PING_AFTER_FIRST) for vm in vms]
             rss_start = rss_bytes(session_pids(sid))
             cpu0 = cpu_seconds(session_pids(sid))
             t0, _ = plug(db, specs)
@@ -118,6 +139,8 @@ def one_run(lab: Lab, n: int, networks: int, pairs: int, tag: str,
                 time.sleep(0.1)
             wait_quiet(flows, 3.0, 60)
             cpu1 = cpu_seconds(session_pids(sid))
+            floor = measure_floor(lab, n, networks, f"{tag}-lf") \
+                if loaded_floor and all_active else None
             for p in pings:
                 p.stop()
             tags.stop()
@@ -151,6 +174,11 @@ def one_run(lab: Lab, n: int, networks: int, pairs: int, tag: str,
         "active_median": statistics.median(times) if times else None,
         "active_all": times[-1] if all_active else None,
         "active_count": len(times),
+        "active_deciles": deciles(times),
+        "floor_loaded": floor["active_all"] if floor else None,
+        "vs_floor_loaded": times[-1] / floor["active_all"]
+        if floor and floor["active_all"] and all_active else None,
+        "floor_loaded_detail": floor,
         "cpu": cpu1 - cpu0,
         "rss_start": rss_start / 2**20,
         "rss_peak": mem.peak / 2**20,
@@ -166,7 +194,8 @@ Floors = dict[int, dict[str, Any]]  # ports -> the in-lab server floor
 
 
 def run_agent(agent: str, sizes: list[int], runs: int, networks: int, pairs: int,
-              rpc_workers: int, floor: bool, profile: bool = False) -> tuple[Runs, Floors]:
+              rpc_workers: int, floor: bool, profile: bool = False,
+              loaded_floor: bool = False) -> tuple[Runs, Floors]:
     out: dict[int, list[dict[str, Any]]] = {}
     floors: dict[int, dict[str, Any]] = {}
     with bench_lab("wire", agent, rpc_workers=rpc_workers) as lab:
@@ -181,7 +210,7 @@ def run_agent(agent: str, sizes: list[int], runs: int, networks: int, pairs: int
                 say(f"{agent}: {n} ports, run {r + 1}/{runs}")
                 prof = (RESULTS / "profiles" / f"wire-{agent}-{n}-{r + 1}.txt"
                         if profile else None)
-                res = one_run(lab, n, networks, pairs, f"{n}-{r}", prof)
+                res = one_run(lab, n, networks, pairs, f"{n}-{r}", prof, loaded_floor)
                 say(f"{agent}: {n} ports: flows {res['flows']}, ping {res['ping']}, "
                     f"all ACTIVE {res['active_all']}, CPU {res['cpu']:.2f}s, "
                     f"peak RSS {res['rss_peak']:.0f} MB")
@@ -211,6 +240,9 @@ def main() -> int:
     parser.add_argument("--profile", action="store_true",
                         help="py-spy record each agent during each run (collapsed stacks in "
                              "bench/results/profiles/)")
+    parser.add_argument("--loaded-floor", action="store_true",
+                        help="also measure the server floor inside each run, with its N ports "
+                             "still plugged (fresh ports, agent idle)")
     parser.add_argument("--no-floor", action="store_true",
                         help="skip the in-lab server floor (a bare client reporting N ports)")
     args = parser.parse_args()
@@ -219,7 +251,7 @@ def main() -> int:
     for agent in agents_of(args):
         raw[agent], floors[agent] = run_agent(agent, args.ports, args.runs, args.networks,
                                               args.pairs, args.rpc_workers, not args.no_floor,
-                                              args.profile)
+                                              args.profile, args.loaded_floor)
         if agent != agents_of(args)[-1]:  # an interrupted invocation keeps what it measured
             save("wire-partial", {"args": vars(args), "runs": raw, "floors": floors},
                  not args.no_save)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bench.broker import _props
-from bench.report import Series, fmt, fmt_series, metric_rows, ratio, table
+from bench.report import Series, deciles, fmt, fmt_series, metric_rows, ratio, table
 from bench.server_floor import parse_strategy
 from bench.watch import _flow_key, complete_at, settled_at
 
@@ -85,3 +85,10 @@ def test_pings_in_flight_at_the_stop_are_not_lost() -> None:
     assert ping.gaps() == [(100.03, 4)]
     ping.seen = {}
     assert ping.losses(3) == (3, 0)
+
+
+def test_deciles_are_the_tenth_to_hundredth_percentiles() -> None:
+    times = [float(t) for t in range(1, 21)]  # 20 ports, one every second
+    assert deciles(times) == [2.0, 4.0, 6.0, 8.0, 10.0, 12.0, 14.0, 16.0, 18.0, 20.0]
+    assert deciles([3.0]) == [3.0] * 10
+    assert deciles([]) == []
