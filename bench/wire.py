@@ -280,12 +280,15 @@ def summarize(raw: dict[str, dict[int, list[dict[str, Any]]]],
 def report(raw: dict[str, dict[int, list[dict[str, Any]]]],
            floors: dict[str, dict[int, dict[str, Any]]], rpc_workers: int) -> str:
     sizes = sorted({n for per in raw.values() for n in per})
+    loaded = any(run.get("floor_loaded") for per in raw.values() for runs in per.values()
+                 for run in runs)
+    metrics = [m for m in METRICS if loaded or not m[0].endswith("_loaded")]
     parts = []
     for n in sizes:
         runs = max(len(per.get(n, [])) for per in raw.values())
         parts.append(table(f"wire: {n} ports, 10 networks, one host, rpc_workers={rpc_workers} "
                            f"(median of {runs}, min-max)",
-                           metric_rows(summarize(raw, floors, n), METRICS)))
+                           metric_rows(summarize(raw, floors, n), metrics)))
     return "\n".join(parts)
 
 
