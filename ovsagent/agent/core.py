@@ -15,6 +15,7 @@ from ovsagent.agent.bridges import BridgeSetup
 from ovsagent.agent.flowsync import FlowSync
 from ovsagent.agent.loop import RpcLoop, ServerApi
 from ovsagent.agent.observer import NullObserver, Observer
+from ovsagent.agent.portlist import PortListWriter
 from ovsagent.agent.settings import AgentSettings
 from ovsagent.agent.tunnels import TunnelManager
 from ovsagent.agent.vlans import LocalVlanAllocator, NetworkKey
@@ -58,6 +59,7 @@ class AgentCore:
         self._restored_flood: dict[str, set[str]] = {}  # network -> remote IPs (l2pop)
         self._port_vlans: dict[str, int] = {}  # VIF name -> VLAN it had at start
         self.ovs_restart_listeners: list[Callable[[], None]] = []
+        self.port_list: PortListWriter | None = None  # saves br-int's ports for the next start
 
     # ------------------------------------------------------------ lifecycle
     def setup(self) -> RpcLoop:
@@ -76,6 +78,7 @@ class AgentCore:
                             self.tunnels, topology, on_ovs_restart=self._resetup,
                             observer=self.observer)
         self.loop.restored_port_vlans = dict(self._port_vlans)
+        self.loop.port_list = self.port_list
         self.loop.sync_flows()  # base flows; additive, so existing port flows stay
         self.bridges.connect_physnet_patches(topology)
         LOG.info("generation %d, cookie %#x", self.generation, self.cookie)

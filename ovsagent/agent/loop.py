@@ -25,6 +25,7 @@ from ovsagent.agent import snapshot
 from ovsagent.agent.flowsync import FlowSync
 from ovsagent.agent.health import OvsStatus, canary_status
 from ovsagent.agent.observer import NullObserver, Observer
+from ovsagent.agent.portlist import PortListWriter
 from ovsagent.agent.reporting import DeviceReporter
 from ovsagent.agent.retries import RetryTracker
 from ovsagent.agent.settings import AgentSettings
@@ -105,6 +106,7 @@ class RpcLoop:
         self.synced = False  # the first pass is done: stale flows may be deleted
         self.resynced = False  # ... and a pass after it deleted them (logged once)
         self.restored_port_vlans: dict[str, int] = {}  # VIF name -> VLAN found at start
+        self.port_list: PortListWriter | None = None  # saved after a pass changed `known`
         self._pass_vifs: Mapping[str, Vif] = {}
         self.ovs_status = OvsStatus.NORMAL
         self.ovs_restarts = 0
@@ -364,6 +366,8 @@ class RpcLoop:
         self.skipped = (self.skipped - todo - removed) | (set(result.skipped) & set(vifs))
         self.known = (self.known | set(vifs)) - removed
         self.vifs = vifs
+        if self.port_list is not None:
+            self.port_list.update(self.known)  # writes only when the set changed
         phase("report")
         return IterationStats(self.iteration, len(added), len(todo - added), len(removed),
                               len(failed), time.monotonic() - start, phases)
