@@ -127,6 +127,7 @@ class RpcLoop:
         self.reporter = DeviceReporter(self._send_report, self._reported)
         self._reported_up: dict[str, DeviceDetails] = {}  # port -> details it went up with
         self._flow_inputs: tuple[object, ...] | None = None  # what the last flow sync saw
+        self._computed: dict[str, list[Flow]] | None = None  # ... and the flows it computed
         self._canary_at = 0.0
         self._report_ok: set[str] = set()  # reports that succeeded since the last pass
         self._vif_cache: tuple[object, int, Mapping[str, Vif]] | None = None  # client, seqno
@@ -351,7 +352,13 @@ class RpcLoop:
         inputs = self._flow_state(vifs)
         if pending.flows_dirty or pending.full_sync or fdb_changed \
                 or inputs != self._flow_inputs:
-            self.sync_flows()  # before the tags: a port forwards once its flows are in
+            # the pass after the first (stale flows deleted) has the same inputs but
+            # `synced`: the flows computed then are reused (0.1-0.2 s with 500 ports)
+            last = self._flow_inputs
+            same = not pending.full_sync and not fdb_changed and last is not None \
+                and not last[-1] and inputs[-1] and inputs[:-1] == last[:-1]
+            # before the tags: a port forwards once its flows are in
+            self._computed = self.sync_flows(self._computed if same else None)
             self._flow_inputs = inputs
             phase("flows")
         self._write_ports(result)
@@ -415,7 +422,7 @@ class RpcLoop:
         Values are immutable, so shallow copies compare by content."""
         s = self.state
         return (dict(s.ports), dict(s.dead_ports), dict(s.networks), dict(s.tunnels),
-                vifs, self.synced, self.topology)
+                vifs, self.topology, self.synced)  # `synced` last: see _process
 
     # ------------------------------------------------------------ helpers
     def publish(self) -> None:
@@ -471,14 +478,19 @@ class RpcLoop:
             ops.append(op)
         self.client.transact(*ops)
 
-    def sync_flows(self) -> None:
+    def sync_flows(self, computed: dict[str, list[Flow]] | None = None
+                   ) -> dict[str, list[Flow]]:
         """Bring every bridge to the computed flows (hitless, see docs/lifecycle.md):
         no deletes before the first pass, and never of flows that belong to a VIF
-        (its in_port) or to the restored VLAN of a VIF not processed yet."""
+        (its in_port) or to the restored VLAN of a VIF not processed yet. ``computed``:
+        the flows of the current state if known; returns them."""
         keep = self._unprocessed_flow_filter()
-        for bridge, flows in compute_flows(self.state, self.topology, self.s.integration_bridge,
-                                           self.s.tunnel_bridge).items():
+        if computed is None:
+            computed = compute_flows(self.state, self.topology, self.s.integration_bridge,
+                                     self.s.tunnel_bridge)
+        for bridge, flows in computed.items():
             self.flows.sync(bridge, flows, allow_deletes=self.synced, keep=keep)
+        return computed
 
     def _unprocessed_flow_filter(self) -> Callable[[Flow], bool] | None:
         pending = [v for pid, v in self._pass_vifs.items()
