@@ -42,6 +42,11 @@ if TYPE_CHECKING:
 LOG = logging.getLogger(__name__)
 
 OVSDB_RETRY_SECONDS = 2.0
+#: tunnel_sync waits (at most this long) for the first pass: at start the server is
+#: answering the pull of every plugged port, and one tunnel_sync per tunnel type
+#: would compete with it on its RPC workers. A restart's tunnels are restored from
+#: OVSDB (with l2pop the FDB makes them) and its endpoint is registered already.
+TUNNEL_SYNC_WAIT = 10.0
 
 
 def connect_ovsdb(settings: AgentSettings, stop: threading.Event) -> ovsdb.OvsdbClient | None:
@@ -202,6 +207,8 @@ class Daemon:
         if not s.tunnelling or not s.local_ip:
             self.tunnels_done.set()
             return
+        if core.loop is not None:  # see TUNNEL_SYNC_WAIT
+            core.loop.first_pass_done.wait(TUNNEL_SYNC_WAIT)
         pending = list(s.tunnel_types)
         delay = 1.0
         while pending and not self.stop_event.is_set():

@@ -104,6 +104,7 @@ class RpcLoop:
         self.retries = RetryTracker()
         self.on_ovs_restart = on_ovs_restart
         self.synced = False  # the first pass is done: stale flows may be deleted
+        self.first_pass_done = threading.Event()  # `synced`, for other threads to wait on
         self.resynced = False  # ... and a pass after it deleted them (logged once)
         self.restored_port_vlans: dict[str, int] = {}  # VIF name -> VLAN found at start
         self.port_list: PortListWriter | None = None  # saved after a pass changed `known`
@@ -300,6 +301,7 @@ class RpcLoop:
                      len(self.retries))
         if not self.synced:
             self.synced = True
+            self.first_pass_done.set()
             LOG.info("first pass done: stale flows may now be removed (except those of "
                      "ports not processed yet)")
             self.flows_changed()  # one more pass deletes whatever is no longer desired
