@@ -32,10 +32,9 @@ if TYPE_CHECKING:
 
 LOG = logging.getLogger(__name__)
 
-#: bulk_pull batches (at most 100 ports each, split evenly: ResourceCache) in flight at
-#: once, so that several RPC workers can answer them side by side; with one worker no
-#: gain was measurable (500 ports: 1.7-2.5 s against 1.8-3.3 s one batch after the
-#: other, docs/performance.md)
+#: bulk_pull batches (100 ports each) in flight at once, so that several RPC workers
+#: can answer them side by side; with one worker no gain was measurable (500 ports:
+#: 1.7-2.5 s against 1.8-3.3 s one batch after the other, docs/performance.md)
 PULL_PARALLEL = 4
 CONSUMERS_START_TIMEOUT = 5.0  # then they keep trying in the background
 

@@ -90,23 +90,6 @@ def changed_fields(old: Resource | None, new: Resource) -> frozenset[str]:
     return frozenset(n for n in names if getattr(old, n) != getattr(new, n))
 
 
-def split_batches(ids: list[str], most: int, parallel: int) -> list[list[str]]:
-    """``ids`` in batches of at most ``most``, as even as possible, their number a
-    multiple of ``parallel`` when there is more than one round: every batch in
-    flight takes about as long, and no batch is left to go alone at the end (500
-    ids, 100 at most, 4 in flight: 8 batches of 63 or less, not 5 of 100 of
-    which the 5th waits for the first answer; with two RPC workers one of them
-    answered 300 ports, now about 250)."""
-    if not ids:
-        return []
-    count = -(-len(ids) // most)
-    if parallel > 1 and count > 1:
-        count = -(-count // parallel) * parallel
-    count = min(count, len(ids))
-    size = -(-len(ids) // count)
-    return [ids[i:i + size] for i in range(0, len(ids), size)]
-
-
 class ResourceCache:
     def __init__(self, puller: Puller | None = None, *, types: Sequence[str] = PUSHED_TYPES,
                  pull_batch: int = 100, pull_parallel: int = 1, deleted_memory: int = 100_000,
@@ -196,7 +179,7 @@ class ResourceCache:
         puller = self._puller
         if puller is None:
             raise RuntimeError("ResourceCache has no puller")
-        batches = split_batches(ids, self._pull_batch, self._pull_parallel)
+        batches = [ids[i:i + self._pull_batch] for i in range(0, len(ids), self._pull_batch)]
         failed: dict[str, PayloadError] = {}
         if self._pull_parallel == 1 or len(batches) == 1:
             for batch in batches:

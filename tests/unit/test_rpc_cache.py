@@ -10,13 +10,7 @@ from typing import Any
 import pytest
 from test_rpc_samples import NET, PORT, network, port, segment, with_data
 
-from ovsagent.rpc.cache import (
-    CacheEvent,
-    ChangeKind,
-    ResourceCache,
-    Source,
-    split_batches,
-)
+from ovsagent.rpc.cache import CacheEvent, ChangeKind, ResourceCache, Source
 from ovsagent.rpc.errors import RpcTimeout
 from ovsagent.rpc.ovo import parse_network, parse_port
 
@@ -269,7 +263,6 @@ def test_batches_pulled_in_parallel_keep_answers_and_raise_the_error() -> None:
     cache, _ = cache_with_events(puller, pull_batch=2, pull_parallel=3)
     result = cache.fetch_ports(ids)
     assert set(result.found) == set(ids)
-    # 3 batches of at most 2, 3 in flight: 3 batches (2, 2, 1)
     assert sorted(puller.calls) == sorted([("Port", ids[0:2]), ("Port", ids[2:4]),
                                            ("Port", ids[4:])])
     failing = FakePuller([port(PORT)])
@@ -278,21 +271,3 @@ def test_batches_pulled_in_parallel_keep_answers_and_raise_the_error() -> None:
     with pytest.raises(RpcTimeout):
         cache.fetch_ports([PORT, P2])
     assert len(failing.calls) == 2  # both batches were asked
-
-
-@pytest.mark.parametrize(("n", "most", "parallel", "sizes"), [
-    (500, 100, 4, [63] * 7 + [59]),  # not 5 x 100: the 5th would wait for a first answer
-    (400, 100, 4, [100] * 4),
-    (100, 100, 4, [100]),
-    (101, 100, 4, [26, 26, 26, 23]),
-    (3, 100, 1, [3]),
-    (5, 2, 1, [2, 2, 1]),
-    (3, 1, 4, [1, 1, 1]),
-    (0, 100, 4, []),
-])
-def test_split_batches_even_and_whole_rounds(n: int, most: int, parallel: int,
-                                             sizes: list[int]) -> None:
-    ids = [f"p{i}" for i in range(n)]
-    batches = split_batches(ids, most, parallel)
-    assert [len(b) for b in batches] == sizes
-    assert [i for b in batches for i in b] == ids
