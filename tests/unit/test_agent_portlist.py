@@ -132,3 +132,4 @@ def test_late_callbacks_drop_until_attached() -> None:
     late.attach(AgentRpcCallbacks(core))  # type: ignore[arg-type]
     late.resource_changed(event)
     assert core.updated == ["p1"]
+
