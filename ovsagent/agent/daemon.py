@@ -126,7 +126,12 @@ class Daemon:
         rpc_start = in_background(lambda: start_rpc(self.conf, s, metrics, saved or []),
                                   "rpc-start")
         client = connect_ovsdb(s, self.stop_event)
-        rpc = rpc_start.result()
+        try:
+            rpc = rpc_start.result()
+        except BaseException:  # a bad transport_url, ...: as when it was built here
+            if client is not None:
+                client.close()
+            raise
         try:
             if client is None:
                 return 0
