@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import os
 import sys
 import warnings
 from collections.abc import Sequence
@@ -37,6 +38,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     # futurist/oslo.service import eventlet, which warns on import; ovsagent does
     # not use eventlet, so keep that text out of the operator's terminal
     warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
+    # ...and nothing is monkey-patched, so eventlet's green DNS resolver is never
+    # used: without it eventlet does not import dnspython and cryptography (0.1-0.25 s
+    # of every start, more than any other import; docs/performance.md)
+    os.environ.setdefault("EVENTLET_NO_GREENDNS", "yes")
     from ovsagent.config import startup, support, validate
 
     try:

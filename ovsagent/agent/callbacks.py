@@ -82,3 +82,48 @@ class AgentRpcCallbacks:
         resource_id = getattr(error, "resource_id", None)
         if resource_id:
             self.core.on_port_update(resource_id)  # re-process: it will be marked failed
+
+
+class LateCallbacks:
+    """:class:`~ovsagent.rpc.consumers.AgentCallbacks` whose target comes later.
+
+    The consumers start listening before the agent core exists (at start, next
+    to the OVSDB sync, docs/lifecycle.md). Until :meth:`attach`, notifications
+    go nowhere, as they did while the core had no loop yet: the push cache is
+    updated all the same (the consumer updates it before calling back), the
+    first pass processes every port from it, and tunnel endpoints and l2pop
+    FDB entries come again with tunnel_sync and the start_flag report."""
+
+    def __init__(self) -> None:
+        self.target: AgentRpcCallbacks | None = None
+
+    def attach(self, target: AgentRpcCallbacks) -> None:
+        self.target = target
+
+    def tunnel_update(self, tunnel_ip: str, tunnel_type: str | None) -> None:
+        if self.target is not None:
+            self.target.tunnel_update(tunnel_ip, tunnel_type)
+
+    def tunnel_delete(self, tunnel_ip: str, tunnel_type: str | None) -> None:
+        if self.target is not None:
+            self.target.tunnel_delete(tunnel_ip, tunnel_type)
+
+    def fdb_add(self, networks: tuple[FdbNetwork, ...]) -> None:
+        if self.target is not None:
+            self.target.fdb_add(networks)
+
+    def fdb_remove(self, networks: tuple[FdbNetwork, ...]) -> None:
+        if self.target is not None:
+            self.target.fdb_remove(networks)
+
+    def fdb_update(self, changes: tuple[FdbIpChange, ...]) -> None:
+        if self.target is not None:
+            self.target.fdb_update(changes)
+
+    def resource_changed(self, event: CacheEvent) -> None:
+        if self.target is not None:
+            self.target.resource_changed(event)
+
+    def payload_error(self, method: str, error: PayloadError) -> None:
+        if self.target is not None:
+            self.target.payload_error(method, error)

@@ -1,11 +1,12 @@
 """``ovsagent`` after configuration: connect everything, run, stop cleanly.
 
-Order: OVSDB (retried with a clear message while the socket is missing),
-physical bridges checked, OpenFlow driver, RPC transport + push cache +
-consumers, the details of the ports already on br-int pulled in the
-background, the agent core (bridges, base flows, loop), tunnel_sync, the
-heartbeat. SIGTERM/SIGINT stop the agent leaving flows in place (exit 0);
-SIGHUP reloads the logging options.
+Order: the RPC side (transport, push cache, consumers, then the details of
+the ports the previous process saved pulled in the background) on its own
+thread while OVSDB connects and syncs (retried with a clear message while
+the socket is missing); then physical bridges checked, OpenFlow driver, the
+plugged ports the saved list missed pulled, the agent core (bridges, base
+flows, loop), tunnel_sync, the heartbeat. SIGTERM/SIGINT stop the agent
+leaving flows in place (exit 0); SIGHUP reloads the logging options.
 """
 
 from __future__ import annotations
@@ -14,36 +15,38 @@ import logging
 import signal
 import threading
 import time
+from collections.abc import Callable
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from oslo_config import cfg
 
+from ovsagent.agent import portlist
 from ovsagent.agent.callbacks import AgentRpcCallbacks
 from ovsagent.agent.core import AgentCore
-from ovsagent.agent.details import RpcServerApi
 from ovsagent.agent.health import OvsStatus
 from ovsagent.agent.heartbeat import Heartbeat
 from ovsagent.agent.ops import OpsEndpoints, make_metrics
+from ovsagent.agent.rpcside import RpcSide, in_background, start_rpc
 from ovsagent.agent.settings import AgentSettings
 from ovsagent.agent.view import AgentView
 from ovsagent.config import startup, validate
 from ovsagent.ovs import ovsdb
 from ovsagent.ovs.openflow.factory import make_driver
-from ovsagent.rpc.cache import ResourceCache
-from ovsagent.rpc.consumers import RpcConsumers
 from ovsagent.rpc.plugin_api import PluginApi
-from ovsagent.rpc.settings import RpcSettings
 from ovsagent.rpc.state import AgentState, AgentStateConfig
-from ovsagent.rpc.transport import build_transport
+
+if TYPE_CHECKING:
+    from ovsagent.metrics import AgentMetrics
 
 LOG = logging.getLogger(__name__)
 
 OVSDB_RETRY_SECONDS = 2.0
-#: bulk_pull batches (100 ports each) in flight at once, so that several RPC workers
-#: can answer them side by side; with one worker no gain was measurable (500 ports:
-#: 1.7-2.5 s against 1.8-3.3 s one batch after the other, docs/performance.md)
-PULL_PARALLEL = 4
+#: tunnel_sync waits (at most this long) for the first pass: at start the server is
+#: answering the pull of every plugged port, and one tunnel_sync per tunnel type
+#: would compete with it on its RPC workers. A restart's tunnels are restored from
+#: OVSDB (with l2pop the FDB makes them) and its endpoint is registered already.
+TUNNEL_SYNC_WAIT = 10.0
 
 
 def connect_ovsdb(settings: AgentSettings, stop: threading.Event) -> ovsdb.OvsdbClient | None:
@@ -76,6 +79,23 @@ def plugged_port_ids(client: ovsdb.OvsdbClient, bridge: str) -> list[str]:
     return sorted(row[0] for row in ovsdb.vif_rows(client, bridge))
 
 
+def prefetch_unsaved(prefetch: Callable[[list[str]], object], client: ovsdb.OvsdbClient,
+                     bridge: str, saved: list[str] | None) -> list[str]:
+    """Pull the ports plugged on ``bridge`` that the saved list did not name (all of
+    them without a list) and return them. Called once the consumers listen, so no
+    push after the answer is missed; saved ports no longer plugged were pulled for
+    nothing (the loop ignores them)."""
+    vifs = plugged_port_ids(client, bridge)
+    unsaved = sorted(set(vifs) - set(saved or ()))
+    if saved is not None:
+        LOG.info("%d ports plugged: %d in the saved list, %d not (pulled now); %d saved "
+                 "ports are gone", len(vifs), len(vifs) - len(unsaved), len(unsaved),
+                 len(set(saved) - set(vifs)))
+    if unsaved:
+        prefetch(unsaved)
+    return unsaved
+
+
 def state_config(settings: AgentSettings, conf: cfg.ConfigOpts,
                  client: ovsdb.OvsdbClient) -> AgentStateConfig:
     return AgentStateConfig(
@@ -100,24 +120,43 @@ class Daemon:
 
     def run(self) -> int:
         s = self.settings
+        saved_path = portlist.port_list_path(s.state_path, s.host) if s.state_path else None
+        saved = portlist.load(saved_path, s.integration_bridge) if saved_path else None
+        metrics = make_metrics(s)
+        rpc_start = in_background(lambda: start_rpc(self.conf, s, metrics, saved or []),
+                                  "rpc-start")
         client = connect_ovsdb(s, self.stop_event)
-        if client is None:
-            return 0
+        try:
+            rpc = rpc_start.result()
+        except BaseException:  # a bad transport_url, ...: as when it was built here
+            if client is not None:
+                client.close()
+            raise
+        try:
+            if client is None:
+                return 0
+            try:
+                return self._run(rpc, client, saved, saved_path, metrics)
+            finally:
+                client.close()
+        finally:
+            rpc.stop()
+
+    def _run(self, rpc: RpcSide, client: ovsdb.OvsdbClient, saved: list[str] | None,
+             saved_path: str | None, metrics: AgentMetrics | None) -> int:
+        s = self.settings
         errors = validate.check_bridges_exist(self.conf, ovsdb.list_bridges(client))
         if errors:
             for error in errors:
                 LOG.error("configuration error: %s", error)
             return 1
         driver = make_driver(self.conf)
-        transport = build_transport(self.conf)
-        metrics = make_metrics(s)
-        plugin = PluginApi(transport, RpcSettings.from_conf(self.conf),
-                           observe=metrics.rpc_call if metrics else None)
-        cache = ResourceCache(puller=plugin, pull_parallel=PULL_PARALLEL)
-        server_api = RpcServerApi(cache, plugin, s.host)
-        core = AgentCore(s, server_api, driver, client, observer=metrics)
-        consumers = RpcConsumers(transport, s.host, AgentRpcCallbacks(core), cache,
-                                 l2_population=s.l2_population)
+        prefetch_unsaved(rpc.server_api.prefetch, client, s.integration_bridge, saved)
+        core = AgentCore(s, rpc.server_api, driver, client, observer=metrics)
+        if saved_path:
+            core.port_list = portlist.PortListWriter(saved_path, s.integration_bridge, saved)
+        rpc.callbacks.attach(AgentRpcCallbacks(core))
+        plugin = rpc.plugin
         agent_state = AgentState(state_config(s, self.conf, client))
         heartbeat = Heartbeat(
             plugin, agent_state, s.report_interval,
@@ -132,15 +171,9 @@ class Daemon:
 
         core.ovs_restart_listeners.append(ovs_restarted)
         view = AgentView(core)
-        view.heartbeat, view.broker = heartbeat, consumers
+        view.heartbeat, view.broker = heartbeat, rpc.consumers
         ops = OpsEndpoints(s, view, metrics)
         try:
-            consumers.start(timeout=5)  # keeps trying in the background if the broker is down
-            # once pushes are consumed (none is missed after the answer): the server's
-            # answer for the ports already plugged comes while the bridges are set up
-            vifs = plugged_port_ids(client, s.integration_bridge)
-            if vifs:
-                server_api.prefetch(vifs)
             core.start()
             ops.start()
             heartbeat.start()
@@ -154,11 +187,9 @@ class Daemon:
             plugin.cap_timeouts()
             ops.stop()
             heartbeat.stop()
-            consumers.stop()
+            rpc.consumers.stop()
             core.stop()
             driver.close()
-            transport.cleanup()
-            client.close()
         return 0
 
     @staticmethod
@@ -181,6 +212,8 @@ class Daemon:
         if not s.tunnelling or not s.local_ip:
             self.tunnels_done.set()
             return
+        if core.loop is not None:  # see TUNNEL_SYNC_WAIT
+            core.loop.first_pass_done.wait(TUNNEL_SYNC_WAIT)
         pending = list(s.tunnel_types)
         delay = 1.0
         while pending and not self.stop_event.is_set():

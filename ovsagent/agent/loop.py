@@ -25,6 +25,7 @@ from ovsagent.agent import snapshot
 from ovsagent.agent.flowsync import FlowSync
 from ovsagent.agent.health import OvsStatus, canary_status
 from ovsagent.agent.observer import NullObserver, Observer
+from ovsagent.agent.portlist import PortListWriter
 from ovsagent.agent.reporting import DeviceReporter
 from ovsagent.agent.retries import RetryTracker
 from ovsagent.agent.settings import AgentSettings
@@ -103,8 +104,10 @@ class RpcLoop:
         self.retries = RetryTracker()
         self.on_ovs_restart = on_ovs_restart
         self.synced = False  # the first pass is done: stale flows may be deleted
+        self.first_pass_done = threading.Event()  # `synced`, for other threads to wait on
         self.resynced = False  # ... and a pass after it deleted them (logged once)
         self.restored_port_vlans: dict[str, int] = {}  # VIF name -> VLAN found at start
+        self.port_list: PortListWriter | None = None  # saved after a pass changed `known`
         self._pass_vifs: Mapping[str, Vif] = {}
         self.ovs_status = OvsStatus.NORMAL
         self.ovs_restarts = 0
@@ -125,6 +128,7 @@ class RpcLoop:
         self.reporter = DeviceReporter(self._send_report, self._reported)
         self._reported_up: dict[str, DeviceDetails] = {}  # port -> details it went up with
         self._flow_inputs: tuple[object, ...] | None = None  # what the last flow sync saw
+        self._computed: dict[str, list[Flow]] | None = None  # ... and the flows it computed
         self._canary_at = 0.0
         self._report_ok: set[str] = set()  # reports that succeeded since the last pass
         self._vif_cache: tuple[object, int, Mapping[str, Vif]] | None = None  # client, seqno
@@ -297,6 +301,7 @@ class RpcLoop:
                      len(self.retries))
         if not self.synced:
             self.synced = True
+            self.first_pass_done.set()
             LOG.info("first pass done: stale flows may now be removed (except those of "
                      "ports not processed yet)")
             self.flows_changed()  # one more pass deletes whatever is no longer desired
@@ -349,7 +354,13 @@ class RpcLoop:
         inputs = self._flow_state(vifs)
         if pending.flows_dirty or pending.full_sync or fdb_changed \
                 or inputs != self._flow_inputs:
-            self.sync_flows()  # before the tags: a port forwards once its flows are in
+            # the pass after the first (stale flows deleted) has the same inputs but
+            # `synced`: the flows computed then are reused (0.1-0.2 s with 500 ports)
+            last = self._flow_inputs
+            same = not pending.full_sync and not fdb_changed and last is not None \
+                and not last[-1] and inputs[-1] and inputs[:-1] == last[:-1]
+            # before the tags: a port forwards once its flows are in
+            self._computed = self.sync_flows(self._computed if same else None)
             self._flow_inputs = inputs
             phase("flows")
         self._write_ports(result)
@@ -364,6 +375,8 @@ class RpcLoop:
         self.skipped = (self.skipped - todo - removed) | (set(result.skipped) & set(vifs))
         self.known = (self.known | set(vifs)) - removed
         self.vifs = vifs
+        if self.port_list is not None:
+            self.port_list.update(self.known)  # writes only when the set changed
         phase("report")
         return IterationStats(self.iteration, len(added), len(todo - added), len(removed),
                               len(failed), time.monotonic() - start, phases)
@@ -411,7 +424,7 @@ class RpcLoop:
         Values are immutable, so shallow copies compare by content."""
         s = self.state
         return (dict(s.ports), dict(s.dead_ports), dict(s.networks), dict(s.tunnels),
-                vifs, self.synced, self.topology)
+                vifs, self.topology, self.synced)  # `synced` last: see _process
 
     # ------------------------------------------------------------ helpers
     def publish(self) -> None:
@@ -467,14 +480,19 @@ class RpcLoop:
             ops.append(op)
         self.client.transact(*ops)
 
-    def sync_flows(self) -> None:
+    def sync_flows(self, computed: dict[str, list[Flow]] | None = None
+                   ) -> dict[str, list[Flow]]:
         """Bring every bridge to the computed flows (hitless, see docs/lifecycle.md):
         no deletes before the first pass, and never of flows that belong to a VIF
-        (its in_port) or to the restored VLAN of a VIF not processed yet."""
+        (its in_port) or to the restored VLAN of a VIF not processed yet. ``computed``:
+        the flows of the current state if known; returns them."""
         keep = self._unprocessed_flow_filter()
-        for bridge, flows in compute_flows(self.state, self.topology, self.s.integration_bridge,
-                                           self.s.tunnel_bridge).items():
+        if computed is None:
+            computed = compute_flows(self.state, self.topology, self.s.integration_bridge,
+                                     self.s.tunnel_bridge)
+        for bridge, flows in computed.items():
             self.flows.sync(bridge, flows, allow_deletes=self.synced, keep=keep)
+        return computed
 
     def _unprocessed_flow_filter(self) -> Callable[[Flow], bool] | None:
         pending = [v for pid, v in self._pass_vifs.items()

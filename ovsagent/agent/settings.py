@@ -45,6 +45,7 @@ class AgentSettings:
     igmp_flood_unregistered: bool = False
     metrics_listen: str = ""  # ADDRESS:PORT; empty: no metrics endpoint
     ctl_socket: str = ""  # unix socket of ovsagent-ctl; empty: none
+    state_path: str = ""  # where the port list is saved for the next start; empty: not saved
 
     @property
     def tunnelling(self) -> bool:
@@ -86,4 +87,5 @@ class AgentSettings:
             igmp_snooping_enable=ovs.igmp_snooping_enable,
             igmp_flood_unregistered=ovs.igmp_flood_unregistered,
             metrics_listen=agent.metrics_listen or "", ctl_socket=agent.ctl_socket or "",
+            state_path=conf.state_path or "",
         )

@@ -25,7 +25,10 @@ DEFAULT_OPTS: list[cfg.Opt] = [
                             "RPC queues and reports. Must equal the host Nova binds "
                             "ports to (binding:host_id)."),
     cfg.StrOpt("state_path", default="/var/lib/neutron",
-               help="Directory for state files; must be writable by the agent."),
+               help="Directory for state files; must be writable by the agent. "
+                    "ovsagent saves there the ports on the integration bridge "
+                    "(ovsagent-ports-<host>.json), to ask the server for them "
+                    "early at its next start."),
     cfg.IntOpt("rpc_response_max_timeout", default=RPC_RESPONSE_MAX_TIMEOUT, min=1,
                help="Upper bound in seconds of the per-method RPC timeout, which "
                     "doubles after each timeout starting from rpc_response_timeout."),

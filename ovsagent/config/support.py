@@ -63,7 +63,7 @@ SUPPORTED: frozenset[Key] = frozenset({
     ("agent", "log_agent_heartbeats"),
     ("agent", "quitting_rpc_timeout"),
     # honoured by construction: nothing for ovsagent to do with any value
-    ("DEFAULT", "state_path"),            # reserved for ovsagent state files
+    ("DEFAULT", "state_path"),            # the saved port list (agent/portlist.py)
     ("ovs", "trunk_enabled"),             # no trunk queues whatever the value
     ("ovs", "ovsdb_debug"),
     ("agent", "root_helper"),             # ovsagent runs its few helpers as root

@@ -7,6 +7,7 @@ import time
 from collections.abc import Mapping
 
 from ovsagent.agent.core import AgentCore
+from ovsagent.agent.portlist import PortListWriter
 from ovsagent.agent.settings import AgentSettings
 from ovsagent.agent.wiring import DeviceDetails
 from ovsagent.ovs import ovsdb
@@ -57,7 +58,7 @@ def make_driver(name: str, host: SimHost) -> OpenFlowDriver:
 
 
 def start_agent(host: SimHost, local_ip: str, driver_name: str, server: FakeServer,
-                **overrides: object) -> AgentCore:
+                port_list: PortListWriter | None = None, **overrides: object) -> AgentCore:
     settings = AgentSettings(**{  # type: ignore[arg-type]
         "host": host.name, "local_ip": local_ip, "tunnel_types": ("vxlan",),
         "bridge_mappings": (("physnet1", "br-phys1"),), "datapath_type": "netdev",
@@ -65,6 +66,7 @@ def start_agent(host: SimHost, local_ip: str, driver_name: str, server: FakeServ
         "of_connect_timeout": 30, "polling_interval": 1, **overrides})
     client = ovsdb.OvsdbClient(host.ovsdb_connection, timeout=10)
     agent = AgentCore(settings, server, make_driver(driver_name, host), client)
+    agent.port_list = port_list
     agent.start()
     return agent
 

@@ -13,6 +13,7 @@ import sys
 import time
 from pathlib import Path
 
+from ovsagent.agent import portlist
 from ovsagent.ctl.protocol import request
 from ovsagent.testbench import SimHost, Testbed
 
@@ -28,7 +29,7 @@ def _scrape(host: SimHost) -> str:
 
 def _write_config(d: Path, db: str) -> list[str]:
     (d / "neutron.conf").write_text(
-        "[DEFAULT]\nhost = h1\n"
+        f"[DEFAULT]\nhost = h1\nstate_path = {d / 'state'}\n"
         "transport_url = rabbit://guest:guest@127.0.0.1:9/\n"  # nothing listens there
         "rpc_response_timeout = 2\n")
     (d / "openvswitch_agent.ini").write_text(
@@ -93,3 +94,5 @@ def test_process_starts_reloads_and_stops_cleanly(testbed: Testbed, tmp_path: Pa
     assert "flows and ports stay in place" in text
     assert not (tmp_path / "ctl.sock").exists()
     assert host.ofctl("dump-flows", "br-int", "--no-stats") == flows  # nothing removed
+    saved = tmp_path / "state" / "ovsagent-ports-h1.json"  # for the next start's pull
+    assert portlist.load(str(saved), "br-int") == []

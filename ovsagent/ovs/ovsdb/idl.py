@@ -21,9 +21,12 @@ from ovs import jsonrpc, poller, stream
 from ovs.db import idl as ovs_idl
 from ovsdbapp.backend.ovs_idl import connection as ovsdbapp_connection
 
+from ovsagent.ovs.ovsdb import fastjson
 from ovsagent.ovs.ovsdb.errors import OvsdbConnectionError
 
 LOG = logging.getLogger(__name__)
+
+fastjson.install()  # python-ovs' pure-Python JSON parser was most of the OVSDB sync
 
 SCHEMA_NAME = "Open_vSwitch"
 
@@ -130,6 +133,12 @@ class Idl(ovsdbapp_connection.OvsdbIdl):  # type: ignore[misc]
         self.changed: threading.Condition | None = None
         self.listeners: list[ConnectionListener] = []
         self._up = False
+
+    def cooperative_yield(self) -> None:
+        """Not ``time.sleep(0)`` per row as ovsdbapp's IDL does (for eventlet): with
+        native threads that hands the GIL to any busy thread for up to the switch
+        interval (5 ms) once per row. A 500-port dump took ~8 s instead of ~1 s
+        to parse next to one busy thread; the IDL has its own thread anyway."""
 
     def is_up(self) -> bool:
         """True when connected and the replica is in sync (monitoring)."""
