@@ -23,6 +23,7 @@ from ovsdbapp.backend.ovs_idl import connection as ovsdbapp_connection
 from ovsdbapp.backend.ovs_idl import event as ovsdbapp_event
 from ovsdbapp.schema.open_vswitch import impl_idl
 
+from ovsagent.ovs.ovsdb import fastjson
 from ovsagent.ovs.ovsdb.db import DbView, TxnView
 from ovsagent.ovs.ovsdb.errors import (
     OvsdbConnectionError,
@@ -135,6 +136,7 @@ class OvsdbClient:
 
     def __init__(self, endpoint: str, timeout: float = DEFAULT_TIMEOUT, *,
                  wait_for_vswitchd: bool = True) -> None:
+        fastjson.install()
         self.endpoint = endpoint
         self.timeout = timeout
         self._closed = False

@@ -150,7 +150,11 @@ def merge_map(row: Row, column: str, values: Mapping[str, str]) -> bool:
     Other keys are kept. The old value is verified, so a concurrent writer
     makes the transaction retry instead of losing its keys.
     """
-    current = str_map(getattr(row, column, None))
+    try:
+        value = plain_value(row, column)  # maps of strings: no references
+    except AttributeError:  # a column not set yet in a row this transaction inserts
+        value = None
+    current = str_map(value)
     merged = {**current, **{str(k): str(v) for k, v in values.items()}}
     if merged == current:
         return False
@@ -162,6 +166,15 @@ def merge_map(row: Row, column: str, values: Mapping[str, str]) -> bool:
 def set_if_changed(row: Row, column: str, value: Any) -> bool:
     """Write ``value`` into ``column`` unless it already holds it; True if written."""
     if getattr(row, column, None) == value:
+        return False
+    setattr(row, column, value)
+    return True
+
+
+def set_plain_if_changed(row: Row, column: str, value: Any) -> bool:
+    """:func:`set_if_changed` for a column without references (compared through
+    :func:`plain_value`: one conversion instead of python-ovs' three)."""
+    if plain_value(row, column) == value:
         return False
     setattr(row, column, value)
     return True
