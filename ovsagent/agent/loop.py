@@ -22,20 +22,20 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from ovsagent.agent import snapshot
+from ovsagent.agent.flowinputs import fdb_copy, flow_inputs, unprocessed_flow_filter
 from ovsagent.agent.flowsync import FlowSync
 from ovsagent.agent.health import OvsStatus, canary_status
 from ovsagent.agent.observer import NullObserver, Observer
+from ovsagent.agent.ovsdbio import VifReader, write_ports
 from ovsagent.agent.portlist import PortListWriter
 from ovsagent.agent.reporting import DeviceReporter
 from ovsagent.agent.retries import RetryTracker
 from ovsagent.agent.settings import AgentSettings
 from ovsagent.agent.tunnels import TunnelManager
-from ovsagent.agent.wiring import DeviceDetails, PortWiring, PortWrite, Vif, WiringResult
+from ovsagent.agent.wiring import DeviceDetails, PortWiring, Vif, WiringResult
 from ovsagent.ovs import ovsdb
-from ovsagent.ovs.ovsdb.db import merge_map, plain_value
-from ovsagent.ovs.ovsdb.ports import write_tag
 from ovsagent.pipeline.compute import compute_flows
-from ovsagent.pipeline.flow import Flow, flow_in_port, flow_vlans
+from ovsagent.pipeline.flow import Flow
 from ovsagent.pipeline.state import HostState, Topology
 
 LOG = logging.getLogger(__name__)
@@ -131,8 +131,7 @@ class RpcLoop:
         self._computed: dict[str, list[Flow]] | None = None  # ... and the flows it computed
         self._canary_at = 0.0
         self._report_ok: set[str] = set()  # reports that succeeded since the last pass
-        self._vif_cache: tuple[object, int, Mapping[str, Vif]] | None = None  # client, seqno
-        self._vif_objects: dict[tuple[str, str, int, str], Vif] = {}  # VIF row -> its Vif
+        self.vif_reader = VifReader(settings.integration_bridge)
         self._wake.set()  # the first pass (full sync) at once, not after CANARY_INTERVAL
 
     # ------------------------------------------------------- inputs (any thread)
@@ -318,19 +317,19 @@ class RpcLoop:
             phases[name] = phases.get(name, 0.0) + now - mark
             mark = now
 
-        fdb = self._fdb_state() if pending.calls else None
+        fdb = fdb_copy(self.state) if pending.calls else None
         for fn in pending.calls:
             try:
                 fn()
             except Exception:
                 LOG.exception("deferred state update %r failed", fn)
-        fdb_changed = fdb is not None and fdb != self._fdb_state()
+        fdb_changed = fdb is not None and fdb != fdb_copy(self.state)
         for port_id in pending.report_failed:
             self._reported_up.pop(port_id, None)
         with self._lock:
             report_ok, self._report_ok = self._report_ok, set()
         self.retries.succeeded(report_ok - pending.report_failed)
-        vifs = self._read_vifs()
+        vifs = self.vif_reader.read(self.client)
         self._pass_vifs = vifs
         phase("vifs")
         # a port whose report is still on its way is not retried meanwhile; a VIF that
@@ -351,7 +350,7 @@ class RpcLoop:
         result = self.wiring.process(vifs, details, sorted(removed))
         self.tunnels.remove_unused()
         phase("wiring")
-        inputs = self._flow_state(vifs)
+        inputs = flow_inputs(self.state, vifs, self.synced, self.topology)
         if pending.flows_dirty or pending.full_sync or fdb_changed \
                 or inputs != self._flow_inputs:
             # the pass after the first (stale flows deleted) has the same inputs but
@@ -363,7 +362,7 @@ class RpcLoop:
             self._computed = self.sync_flows(self._computed if same else None)
             self._flow_inputs = inputs
             phase("flows")
-        self._write_ports(result)
+        write_ports(self.client, result.writes)
         phase("ovsdb")
         refresh = self.iteration == 0 or pending.full_sync
         failed = set(result.failed)
@@ -414,18 +413,6 @@ class RpcLoop:
         port = get_port(port_id)
         return getattr(port, "status", None) == "ACTIVE"
 
-    def _fdb_state(self) -> dict[str, dict[str, frozenset[tuple[str, str]]]]:
-        """A copy of the l2pop FDB (only deferred calls change it)."""
-        return {net: {ip: frozenset(entries) for ip, entries in remotes.items()}
-                for net, remotes in self.state.fdb.items()}
-
-    def _flow_state(self, vifs: Mapping[str, Vif]) -> tuple[object, ...]:
-        """What the computed flows depend on, but the FDB (see :meth:`_fdb_state`).
-        Values are immutable, so shallow copies compare by content."""
-        s = self.state
-        return (dict(s.ports), dict(s.dead_ports), dict(s.networks), dict(s.tunnels),
-                vifs, self.topology, self.synced)  # `synced` last: see _process
-
     # ------------------------------------------------------------ helpers
     def publish(self) -> None:
         """Refresh :attr:`snapshot` for readers on other threads (loop thread only)."""
@@ -433,88 +420,16 @@ class RpcLoop:
             resyncs = dict(self.resyncs)
         self.snapshot = snapshot.take(self, resyncs)
 
-    def _read_vifs(self) -> Mapping[str, Vif]:
-        """br-int's VIFs; the last read again if the OVSDB replica did not change
-        since. Most passes are woken by RPC pushes alone (the server's status
-        update for every port we report up): re-reading every row for each of
-        them made reading VIFs the loop's main cost (a fifth of the agent's
-        samples with 100 ports, quadratic in the ports)."""
-        client = self.client
-        seqno = getattr(client, "change_seqno", None)  # before the read: never too new
-        cache = self._vif_cache
-        if seqno is not None and cache is not None and cache[0] is client \
-                and cache[1] == seqno:
-            return cache[2]
-        # an unchanged row gives the same Vif object as last time, so comparing this
-        # pass's flow inputs with the last pass's is cheap (identity, not field by field)
-        made, reuse = self._vif_objects, {}
-        vifs = {}
-        for row in ovsdb.vif_rows(client, self.s.integration_bridge):
-            vif = made.get(row)
-            if vif is None:
-                vif = Vif(row[0], row[1], row[2], row[3].lower())
-            reuse[row] = vifs[row[0]] = vif
-        self._vif_objects = reuse
-        self._vif_cache = (client, seqno, vifs) if seqno is not None else None
-        return vifs
-
-    def _write_ports(self, result: WiringResult) -> None:
-        """One transaction for the ports whose tag or other_config would change: a
-        port re-processed with nothing new costs no transaction (the loop would
-        wait for it, and ovs-vswitchd reconfigures on every commit)."""
-        if not result.writes:
-            return
-        writes = self.client.read(lambda db: changed_writes(db, result.writes))
-        if not writes:
-            return
-        ops = []
-        for name, write in writes.items():
-            def op(tx: ovsdb.TxnView, name: str = name, tag: int = write.tag,
-                   config: Mapping[str, str] = write.other_config) -> None:
-                port = tx.lookup("Port", name)
-                if port is None:  # unplugged meanwhile
-                    return
-                write_tag(port, tag)
-                if config:
-                    merge_map(port, "other_config", config)
-            ops.append(op)
-        self.client.transact(*ops)
-
     def sync_flows(self, computed: dict[str, list[Flow]] | None = None
                    ) -> dict[str, list[Flow]]:
         """Bring every bridge to the computed flows (hitless, see docs/lifecycle.md):
         no deletes before the first pass, and never of flows that belong to a VIF
         (its in_port) or to the restored VLAN of a VIF not processed yet. ``computed``:
         the flows of the current state if known; returns them."""
-        keep = self._unprocessed_flow_filter()
+        keep = unprocessed_flow_filter(self.state, self._pass_vifs, self.restored_port_vlans)
         if computed is None:
             computed = compute_flows(self.state, self.topology, self.s.integration_bridge,
                                      self.s.tunnel_bridge)
         for bridge, flows in computed.items():
             self.flows.sync(bridge, flows, allow_deletes=self.synced, keep=keep)
         return computed
-
-    def _unprocessed_flow_filter(self) -> Callable[[Flow], bool] | None:
-        pending = [v for pid, v in self._pass_vifs.items()
-                   if pid not in self.state.ports and pid not in self.state.dead_ports]
-        if not pending:
-            return None
-        ofports = {v.ofport for v in pending}
-        vlans = {self.restored_port_vlans[v.name] for v in pending
-                 if v.name in self.restored_port_vlans}
-        return lambda f: flow_in_port(f) in ofports or bool(flow_vlans(f) & vlans)
-
-
-def changed_writes(db: ovsdb.DbView, writes: Mapping[str, PortWrite]) -> dict[str, PortWrite]:
-    """The ``writes`` that would change their Port row (ports gone are dropped)."""
-    out = {}
-    for name, write in writes.items():
-        port = db.lookup("Port", name)
-        if port is None:
-            continue
-        config = plain_value(port, "other_config")
-        if plain_value(port, "tag") != [write.tag] or plain_value(port, "vlan_mode") \
-                or plain_value(port, "trunks") \
-                or any(config.get(k) != v for k, v in write.other_config.items()):
-            out[name] = write
-    return out

@@ -270,6 +270,24 @@ def test_plain_values_match_the_row_api(client: OvsdbClient, sim_host: SimHost) 
 
     client.transact(rewrite)
     assert mismatches() == []
+
+    def pending(tx: ovsdb.TxnView) -> list[str]:
+        """Inside a transaction: columns written, mutated, and left alone."""
+        port = tx.port("sc2")
+        port.tag = [7]
+        tx.bridge("br-int").addvalue("ports", tx.port("plain"))
+        merge_map(port, "other_config", {"k": "v"})
+        rows = [port, tx.port("sc1"), tx.bridge("br-int"), tx.interface("sc2")]
+        return [f"{row.name}.{col}: {plain_value(row, col)!r} != {_uuids(getattr(row, col))!r}"
+                for row in rows for col in ("tag", "other_config", "trunks", "ports",
+                                            "external_ids", "ofport")
+                if col in row._table.columns
+                and plain_value(row, col) != _uuids(getattr(row, col))]
+
+    assert client.transact(pending) == [[]]
+    assert ovsdb.get_port_tag(client, "sc2") == 7
+    assert ovsdb.get_port_other_config(client, "sc2")["k"] == "v"  # db.write_column
+    assert mismatches() == []
     assert sorted(r[3] for r in ovsdb.vif_rows(client, "br-int")) == [
         "fa:16:3e:00:00:01", "fa:16:3e:00:00:22"]
 

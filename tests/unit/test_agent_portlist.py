@@ -100,7 +100,7 @@ def test_the_loop_saves_the_ports_it_saw(tmp_path: Path,
     loop.port_list = portlist.PortListWriter(path, "br-int")
     vifs = {"p1": Vif("p1", "tap1", 1, "fa:16:3e:00:00:01"),
             "p2": Vif("p2", "tap2", 2, "fa:16:3e:00:00:02")}
-    monkeypatch.setattr(loop, "_read_vifs", lambda: dict(vifs))
+    monkeypatch.setattr(loop.vif_reader, "read", lambda client: dict(vifs))
     monkeypatch.setattr(loop, "sync_flows", lambda computed=None: {})
     monkeypatch.setattr(loop, "publish", lambda: None)
     try:

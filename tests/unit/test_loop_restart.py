@@ -116,7 +116,7 @@ def test_the_cleaning_pass_reuses_the_flows_of_the_first(
         return {"br-int": []}
 
     monkeypatch.setattr(loop_module, "compute_flows", compute)
-    monkeypatch.setattr(loop, "_read_vifs", lambda: {})
+    monkeypatch.setattr(loop.vif_reader, "read", lambda client: {})
     monkeypatch.setattr(loop, "publish", lambda: None)
     try:
         loop.run_once()  # first pass (full sync)

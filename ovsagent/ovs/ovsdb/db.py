@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from ovs.db import data as ovs_data
 from ovs.db.idl import Row as IdlRow
 from ovsdbapp.backend.ovs_idl import idlutils
 
@@ -55,12 +56,17 @@ def plain_value(row: Row, column: str) -> Any:
 
     python-ovs' ``Row.__getattr__`` converts set and map columns three times
     (to a list, back to a Datum, to Python); reading hundreds of rows a pass
-    made that the loop's main cost. A row with uncommitted writes of a
-    transaction being built is read through ``getattr`` (always right)."""
+    made that the loop's main cost. A column written in the transaction being
+    built reads as written; one with pending mutations (``addvalue``) is read
+    through ``getattr`` (always right)."""
     data = getattr(row, "_data", None)  # None also for rows that are not python-ovs'
-    if data is None or row._changes or row._mutations or column not in data:
+    if data is None or column not in data:
         return _uuids(getattr(row, column))
-    return data[column].to_python(_keep)
+    changes, mutations = row._changes, row._mutations
+    if changes is None or (mutations and any(column in m for m in mutations.values())):
+        return _uuids(getattr(row, column))  # deleted, or a mutation of this column
+    datum = changes.get(column)  # written in the transaction being built
+    return (data[column] if datum is None else datum).to_python(_keep)
 
 
 def _uuids(value: Any) -> Any:
@@ -150,12 +156,16 @@ def merge_map(row: Row, column: str, values: Mapping[str, str]) -> bool:
     Other keys are kept. The old value is verified, so a concurrent writer
     makes the transaction retry instead of losing its keys.
     """
-    current = str_map(getattr(row, column, None))
+    try:
+        value = plain_value(row, column)  # maps of strings: no references
+    except AttributeError:  # a column not set yet in a row this transaction inserts
+        value = None
+    current = str_map(value)
     merged = {**current, **{str(k): str(v) for k, v in values.items()}}
     if merged == current:
         return False
     row.verify(column)
-    setattr(row, column, merged)
+    write_column(row, column, merged)
     return True
 
 
@@ -165,3 +175,35 @@ def set_if_changed(row: Row, column: str, value: Any) -> bool:
         return False
     setattr(row, column, value)
     return True
+
+
+def set_plain_if_changed(row: Row, column: str, value: Any) -> bool:
+    """:func:`set_if_changed` for a column without references (compared through
+    :func:`plain_value`: one conversion instead of python-ovs' three)."""
+    if plain_value(row, column) == value:
+        return False
+    write_column(row, column, value)
+    return True
+
+
+def _uuid_of(value: Any) -> Any:
+    return value.uuid if isinstance(value, IdlRow) else value
+
+
+def write_column(row: Row, column: str, value: Any) -> None:
+    """``setattr(row, column, value)`` in a transaction, without what python-ovs'
+    ``Row.__setattr__`` does first for any column: ``hasattr(row, column)``,
+    a full conversion of the old value (for ``other_config`` of 500 ports,
+    most of the time spent building the transaction), only to keep indexes
+    right. Columns an index covers (``name``), read-only ones and rows that
+    are not python-ovs' go through ``setattr``."""
+    table: Any = getattr(row, "_table", None)
+    idl: Any = getattr(row, "_idl", None)
+    txn = getattr(idl, "txn", None)
+    if table is None or txn is None or column in idl.readonly.get(table.name, ()) \
+            or any(column in (c.column for c in idx.columns)
+                   for idx in table.rows.indexes.values()):
+        setattr(row, column, value)
+        return
+    spec = table.columns[column]
+    txn._write(row, spec, ovs_data.Datum.from_python(spec.type, value, _uuid_of))

@@ -8,7 +8,7 @@ from types import MappingProxyType
 from typing import Any
 
 from ovsagent.ovs.ovsdb.connection import OvsdbClient
-from ovsagent.ovs.ovsdb.db import DbView, optional, parse_ofport, str_map
+from ovsagent.ovs.ovsdb.db import DbView, optional, parse_ofport, plain_value, str_map
 from ovsagent.ovs.ovsdb.vifscan import ATTACHED_MAC, IFACE_ID, VifRow, scan_vifs
 
 # more external_ids keys of VIFs (iface-id and attached-mac: see vifscan)
@@ -60,15 +60,24 @@ class InterfaceInfo:
         return bool(self.iface_id)
 
 
+def _column(row: Any, column: str) -> Any:
+    """``plain_value``, or None for a column the row does not have (a frozen copy)."""
+    try:
+        return plain_value(row, column)
+    except AttributeError:
+        return None
+
+
 def interface_info(row: Any) -> InterfaceInfo:
-    """Build an :class:`InterfaceInfo` from an IDL row or a frozen row copy."""
-    mac = optional(getattr(row, "mac_in_use", None))
+    """Build an :class:`InterfaceInfo` from an IDL row or a frozen row copy (the
+    event stream builds one per Interface change, in the IDL thread)."""
+    mac = optional(_column(row, "mac_in_use"))
     return InterfaceInfo(
         name=str(row.name),
         uuid=str(row.uuid),
-        type=str(getattr(row, "type", "") or ""),
-        ofport=parse_ofport(getattr(row, "ofport", None)),
-        external_ids=frozen_map(str_map(getattr(row, "external_ids", None))),
+        type=str(_column(row, "type") or ""),
+        ofport=parse_ofport(_column(row, "ofport")),
+        external_ids=frozen_map(str_map(_column(row, "external_ids"))),
         mac_in_use=str(mac) if mac else None,
     )
 

@@ -20,6 +20,7 @@ from ovsagent.ovs.ovsdb.db import (
     merge_map,
     parse_ofport,
     set_if_changed,
+    set_plain_if_changed,
 )
 from ovsagent.ovs.ovsdb.errors import OvsdbError, OvsdbTimeout, PortNotFound
 from ovsagent.ovs.ovsdb.tunnels import tunnel_interface_type, tunnel_options
@@ -46,9 +47,9 @@ def write_tag(port: Row, tag: int) -> None:
     """Set Port.tag and clear ``vlan_mode``/``trunks`` (undoes a dead-port trunk)."""
     if not 0 <= tag <= 4095:
         raise ValueError(f"bad VLAN tag {tag}")
-    set_if_changed(port, "tag", [tag])
-    set_if_changed(port, "vlan_mode", [])
-    set_if_changed(port, "trunks", [])
+    set_plain_if_changed(port, "tag", [tag])
+    set_plain_if_changed(port, "vlan_mode", [])
+    set_plain_if_changed(port, "trunks", [])
 
 
 def _new_port(tx: TxnView, bridge: Row, spec: PortSpec) -> None:
