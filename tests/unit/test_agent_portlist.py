@@ -9,12 +9,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from loop_fakes import FakeServer, FakeTunnels, FakeWiring
 
 from ovsagent.agent import portlist
 from ovsagent.agent.callbacks import AgentRpcCallbacks, LateCallbacks
 from ovsagent.agent.loop import RpcLoop
 from ovsagent.agent.settings import AgentSettings
-from ovsagent.agent.wiring import Vif, WiringResult
+from ovsagent.agent.wiring import Vif
 from ovsagent.pipeline.state import HostState, Topology
 from ovsagent.rpc.cache import CacheEvent, ChangeKind, Source
 
@@ -72,30 +73,17 @@ def test_writer_writes_only_changes_and_warns_once(tmp_path: Path,
     assert caplog.text.count("cannot save the port list") == 1
 
 
-class _Server:
-    def get_device_details(self, port_ids: list[str], refresh: bool = False) -> dict[str, Any]:
-        return {}
-
-    def update_device_list(self, up: list[str], down: list[str],
-                           refresh_tunnels: bool) -> list[str]:
-        return []
 
 
-class _Wiring:
-    def process(self, vifs: Any, details: Any, removed: Any) -> WiringResult:
-        return WiringResult()
 
 
-class _Tunnels:
-    def remove_unused(self, *args: Any) -> None:
-        pass
 
 
 def test_the_loop_saves_the_ports_it_saw(tmp_path: Path,
                                          monkeypatch: pytest.MonkeyPatch) -> None:
     none: Any = None
-    loop = RpcLoop(AgentSettings(host="h1"), none, none, _Server(), HostState(), _Wiring(),
-                   _Tunnels(), Topology(cookie=1))  # type: ignore[arg-type]
+    loop = RpcLoop(AgentSettings(host="h1"), none, none, FakeServer(), HostState(), FakeWiring(),
+                   FakeTunnels(), Topology(cookie=1))  # type: ignore[arg-type]
     path = str(tmp_path / "ports.json")
     loop.port_list = portlist.PortListWriter(path, "br-int")
     vifs = {"p1": Vif("p1", "tap1", 1, "fa:16:3e:00:00:01"),

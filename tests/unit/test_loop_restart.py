@@ -7,6 +7,7 @@ import logging
 from typing import Any
 
 import pytest
+from loop_fakes import FakeServer, FakeTunnels, FakeWiring
 
 from ovsagent.agent.callbacks import AgentRpcCallbacks
 from ovsagent.agent.loop import IterationStats, Pending, RpcLoop
@@ -15,18 +16,9 @@ from ovsagent.pipeline.state import HostState, Topology
 from ovsagent.rpc.cache import CacheEvent, ChangeKind, Source
 
 
-class _Server:
-    def get_device_details(self, port_ids: list[str], refresh: bool = False) -> dict[str, Any]:
-        return {}
-
-    def update_device_list(self, up: list[str], down: list[str],
-                           refresh_tunnels: bool) -> list[str]:
-        return []
-
-
 def _loop() -> RpcLoop:
     none: Any = None
-    return RpcLoop(AgentSettings(host="h1"), none, none, _Server(), HostState(), none, none,
+    return RpcLoop(AgentSettings(host="h1"), none, none, FakeServer(), HostState(), none, none,
                    Topology(cookie=1))
 
 
@@ -87,16 +79,8 @@ class _FlowSync:
         self.syncs.append((bridge, allow_deletes))
 
 
-class _Wiring:
-    def process(self, vifs: Any, details: Any, removed: Any) -> Any:
-        from ovsagent.agent.wiring import WiringResult
-
-        return WiringResult()
 
 
-class _Tunnels:
-    def remove_unused(self, *args: Any) -> None:
-        pass
 
 
 def test_the_cleaning_pass_reuses_the_flows_of_the_first(
@@ -107,8 +91,8 @@ def test_the_cleaning_pass_reuses_the_flows_of_the_first(
 
     none: Any = None
     flows = _FlowSync()
-    loop = RpcLoop(AgentSettings(host="h1"), none, flows, _Server(), HostState(),  # type: ignore[arg-type]
-                   _Wiring(), _Tunnels(), Topology(cookie=1))  # type: ignore[arg-type]
+    loop = RpcLoop(AgentSettings(host="h1"), none, flows, FakeServer(), HostState(),  # type: ignore[arg-type]
+                   FakeWiring(), FakeTunnels(), Topology(cookie=1))  # type: ignore[arg-type]
     computed: list[int] = []
 
     def compute(*args: Any) -> dict[str, list[Any]]:
