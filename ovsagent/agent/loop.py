@@ -28,11 +28,11 @@ from ovsagent.agent.health import OvsStatus, canary_status
 from ovsagent.agent.observer import NullObserver, Observer
 from ovsagent.agent.ovsdbio import VifReader, write_ports
 from ovsagent.agent.portlist import PortListWriter
-from ovsagent.agent.reporting import DeviceReporter
+from ovsagent.agent.reporting import DeviceReporter, UpReportFilter, server_has_active
 from ovsagent.agent.retries import RetryTracker
 from ovsagent.agent.settings import AgentSettings
 from ovsagent.agent.tunnels import TunnelManager
-from ovsagent.agent.wiring import DeviceDetails, PortWiring, Vif, WiringResult
+from ovsagent.agent.wiring import DeviceDetails, PortWiring, Vif
 from ovsagent.ovs import ovsdb
 from ovsagent.pipeline.compute import compute_flows
 from ovsagent.pipeline.flow import Flow
@@ -126,7 +126,7 @@ class RpcLoop:
         self.observer.resync("start")
         self.snapshot = snapshot.LoopSnapshot(time.time())
         self.reporter = DeviceReporter(self._send_report, self._reported)
-        self._reported_up: dict[str, DeviceDetails] = {}  # port -> details it went up with
+        self.up_reports = UpReportFilter(self.reporter, server_has_active(server))
         self._flow_inputs: tuple[object, ...] | None = None  # what the last flow sync saw
         self._computed: dict[str, list[Flow]] | None = None  # ... and the flows it computed
         self._canary_at = 0.0
@@ -324,8 +324,7 @@ class RpcLoop:
             except Exception:
                 LOG.exception("deferred state update %r failed", fn)
         fdb_changed = fdb is not None and fdb != fdb_copy(self.state)
-        for port_id in pending.report_failed:
-            self._reported_up.pop(port_id, None)
+        self.up_reports.forget(pending.report_failed)
         with self._lock:
             report_ok, self._report_ok = self._report_ok, set()
         self.retries.succeeded(report_ok - pending.report_failed)
@@ -366,7 +365,7 @@ class RpcLoop:
         phase("ovsdb")
         refresh = self.iteration == 0 or pending.full_sync
         failed = set(result.failed)
-        reported = self._report(result, details, refresh)
+        reported = self.up_reports.submit(result, details, refresh)
         self.retries.succeeded(todo - failed - reported)  # reported: once the server took it
         failed |= pending.report_failed - todo  # back off like any failure, then re-report
         self.given_up = (self.given_up - todo - removed) | set(self.retries.failed(failed))
@@ -379,39 +378,6 @@ class RpcLoop:
         phase("report")
         return IterationStats(self.iteration, len(added), len(todo - added), len(removed),
                               len(failed), time.monotonic() - start, phases)
-
-    def _report(self, result: WiringResult, details: Mapping[str, DeviceDetails | None],
-                refresh: bool) -> set[str]:
-        """Hand the pass's ports to the reporter. A port re-processed with nothing
-        new it is wired from (typically after the server's own status push that
-        follows our report, or an OVSDB event the pass before already saw) is not
-        reported again while the same report is queued or in flight, or the
-        server has it ACTIVE: the reference re-reports it, doubling the server's
-        work (with one RPC worker, all ports ACTIVE ~1.7x later)."""
-        up = []
-        on_the_way = self.reporter.pending() if result.up and not refresh else set()
-        for port_id in result.up:
-            det = details.get(port_id)
-            if not refresh and det is not None and self._reported_up.get(port_id) == det \
-                    and (port_id in on_the_way or self._server_has_active(port_id)):
-                continue
-            up.append(port_id)
-            if det is not None:
-                self._reported_up[port_id] = det
-        for port_id in (*result.down, *result.failed, *result.skipped):
-            self._reported_up.pop(port_id, None)
-        if up or result.down:
-            self.reporter.submit(up, result.down, refresh)
-        return {*up, *result.down}
-
-    def _server_has_active(self, port_id: str) -> bool:
-        """The server's port status as last pushed, when the server API keeps a
-        push cache (``RpcServerApi.cache``); unknown counts as not ACTIVE."""
-        get_port = getattr(getattr(self.server, "cache", None), "get_port", None)
-        if get_port is None:
-            return False
-        port = get_port(port_id)
-        return getattr(port, "status", None) == "ACTIVE"
 
     # ------------------------------------------------------------ helpers
     def publish(self) -> None:

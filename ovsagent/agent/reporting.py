@@ -19,7 +19,11 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ovsagent.agent.wiring import DeviceDetails, WiringResult
 
 LOG = logging.getLogger(__name__)
 
@@ -137,3 +141,51 @@ class DeviceReporter:
                 self._inflight -= ports
                 self.sent_calls += 1
                 self._cond.notify_all()
+
+
+class UpReportFilter:
+    """Which of a pass's ports go to the reporter. A port re-processed with
+    nothing new it is wired from (typically after the server's own status push
+    that follows our report, or an OVSDB event the pass before already saw) is
+    not reported up again while the same report is queued or in flight, or the
+    server has it ACTIVE: the reference re-reports it, doubling the server's
+    work (with one RPC worker, all ports ACTIVE ~1.7x later)."""
+
+    def __init__(self, reporter: DeviceReporter, is_active: Callable[[str], bool]) -> None:
+        self.reporter = reporter
+        self.is_active = is_active
+        self._reported_up: dict[str, DeviceDetails] = {}  # port -> details it went up with
+
+    def forget(self, port_ids: Iterable[str]) -> None:
+        """These ports' reports failed: the next one goes out whatever it says."""
+        for port_id in port_ids:
+            self._reported_up.pop(port_id, None)
+
+    def submit(self, result: WiringResult, details: Mapping[str, DeviceDetails | None],
+               refresh: bool) -> set[str]:
+        """Hand the pass's ports to the reporter; returns those handed over."""
+        up = []
+        on_the_way = self.reporter.pending() if result.up and not refresh else set()
+        for port_id in result.up:
+            det = details.get(port_id)
+            if not refresh and det is not None and self._reported_up.get(port_id) == det \
+                    and (port_id in on_the_way or self.is_active(port_id)):
+                continue
+            up.append(port_id)
+            if det is not None:
+                self._reported_up[port_id] = det
+        self.forget((*result.down, *result.failed, *result.skipped))
+        if up or result.down:
+            self.reporter.submit(up, result.down, refresh)
+        return {*up, *result.down}
+
+
+def server_has_active(server: object) -> Callable[[str], bool]:
+    """Whether the server has a port ACTIVE, as its last push said, when
+    ``server`` keeps a push cache (``RpcServerApi.cache``); unknown: not ACTIVE."""
+    def is_active(port_id: str) -> bool:
+        get_port = getattr(getattr(server, "cache", None), "get_port", None)
+        port = get_port(port_id) if get_port is not None else None
+        return getattr(port, "status", None) == "ACTIVE"
+
+    return is_active

@@ -64,17 +64,18 @@ def test_ports_are_reported_once_while_nothing_changes() -> None:
     server = Server()
     loop = _loop(server)
     details = {"a": _det("a"), "b": _det("b")}
-    loop._report(WiringResult(up=["a", "b"]), details, refresh=True)
+    loop.up_reports.submit(WiringResult(up=["a", "b"]), details, refresh=True)
     assert loop.reporter.wait_idle(10)
     assert server.reported() == ["a", "b"] and server.calls[0][2] is True
     server.cache.status.update(a="ACTIVE", b="DOWN")  # the server's pushes
-    loop._report(WiringResult(up=["a", "b"]), details, refresh=False)
+    loop.up_reports.submit(WiringResult(up=["a", "b"]), details, refresh=False)
     assert loop.reporter.wait_idle(10)
     assert server.reported() == ["a", "b", "b"]  # a is ACTIVE already: not again
-    loop._report(WiringResult(up=["a"]), {"a": _det("a", "fa:16:3e:00:00:02")}, refresh=False)
+    moved = {"a": _det("a", "fa:16:3e:00:00:02")}
+    loop.up_reports.submit(WiringResult(up=["a"]), moved, refresh=False)
     assert loop.reporter.wait_idle(10)
     assert server.reported() == ["a", "a", "b", "b"]  # its details changed: reported
-    loop._report(WiringResult(up=["a"]), {"a": _det("a", "fa:16:3e:00:00:02")}, refresh=True)
+    loop.up_reports.submit(WiringResult(up=["a"]), moved, refresh=True)
     assert loop.reporter.wait_idle(10)
     assert server.reported().count("a") == 3  # a full resync reports everything
     loop.reporter.close()
@@ -83,10 +84,10 @@ def test_ports_are_reported_once_while_nothing_changes() -> None:
 def test_down_then_up_is_reported_again() -> None:
     server = Server()
     loop = _loop(server)
-    loop._report(WiringResult(up=["a"]), {"a": _det("a")}, refresh=False)
+    loop.up_reports.submit(WiringResult(up=["a"]), {"a": _det("a")}, refresh=False)
     server.cache.status["a"] = "ACTIVE"
-    loop._report(WiringResult(down=["a"]), {}, refresh=False)
-    loop._report(WiringResult(up=["a"]), {"a": _det("a")}, refresh=False)
+    loop.up_reports.submit(WiringResult(down=["a"]), {}, refresh=False)
+    loop.up_reports.submit(WiringResult(up=["a"]), {"a": _det("a")}, refresh=False)
     assert loop.reporter.wait_idle(10)
     assert [c[:2] for c in server.calls][-1] == (["a"], [])
     loop.reporter.close()
@@ -95,7 +96,8 @@ def test_down_then_up_is_reported_again() -> None:
 def test_a_failed_report_comes_back_to_the_loop() -> None:
     server = Server(fail={"x"})
     loop = _loop(server)
-    loop._report(WiringResult(up=["x", "y"]), {"x": _det("x"), "y": _det("y")}, refresh=False)
+    both = {"x": _det("x"), "y": _det("y")}
+    loop.up_reports.submit(WiringResult(up=["x", "y"]), both, refresh=False)
     assert loop.reporter.wait_idle(10)
     assert loop._pending.report_failed == {"x"} and loop._report_ok == {"y"}
     assert loop.has_work()
@@ -121,10 +123,10 @@ def test_a_report_queued_or_in_flight_is_not_sent_twice() -> None:
     loop = _loop(server)
     loop.reporter.chunk, loop.reporter.concurrency = 1, 1
     details = {p: _det(p) for p in "abc"}
-    loop._report(WiringResult(up=["a", "b", "c"]), details, refresh=False)
+    loop.up_reports.submit(WiringResult(up=["a", "b", "c"]), details, refresh=False)
     # a is in flight, b and c are queued; the pass after (a late OVSDB event, say)
     # wires them again with the same details before the server pushed ACTIVE
-    assert loop._report(WiringResult(up=["a", "b", "c"]), details, refresh=False) == set()
+    assert loop.up_reports.submit(WiringResult(up=["a", "b", "c"]), details, refresh=False) == set()
     server.release.set()
     assert loop.reporter.wait_idle(10)
     assert server.reported() == ["a", "b", "c"]
