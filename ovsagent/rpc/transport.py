@@ -17,7 +17,6 @@ not register itself are registered here.
 from __future__ import annotations
 
 import logging
-import threading
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,6 +25,7 @@ from oslo_config import cfg
 from oslo_messaging import opts as messaging_opts
 
 from ovsagent.rpc.topics import CONTROL_EXCHANGE
+from ovsagent.stopping import stop_in_parallel
 
 LOG = logging.getLogger(__name__)
 
@@ -95,21 +95,19 @@ class RpcTransport:
         return self._notification
 
     def cleanup(self, timeout: float = 5.0) -> bool:
-        """Close every connection (stop the consumers first). Bounded: during a
-        broker outage oslo.messaging's cleanup can wait on a connection attempt
-        that never ends; after ``timeout`` s it is left to its daemon thread.
-        Returns whether cleanup finished."""
+        """Close every connection (stop the consumers first). Bounded: oslo.messaging's
+        reply listener notices the close only when its poll wakes (up to 5 s when
+        idle), and during a broker outage its cleanup can wait on a connection
+        attempt that never ends; after ``timeout`` s the rest is left to a daemon
+        thread (:mod:`ovsagent.stopping`). Returns whether cleanup finished."""
+        return not stop_in_parallel({"RPC transport": self.close}, grace=timeout)
+
+    def close(self) -> None:
+        """Close every connection, however long oslo.messaging takes (see cleanup)."""
         targets = [t for t in (self._notification, self.rpc) if t is not None]
         self._notification = None
-        worker = threading.Thread(target=lambda: [t.cleanup() for t in targets], daemon=True,
-                                  name="rpc-transport-cleanup")
-        worker.start()
-        worker.join(timeout)
-        if worker.is_alive():
-            LOG.warning("RPC transport cleanup still waiting after %g s (broker unreachable?)",
-                        timeout)
-            return False
-        return True
+        for target in targets:
+            target.cleanup()
 
 
 def build_transport(conf: cfg.ConfigOpts, url: str | None = None) -> RpcTransport:
