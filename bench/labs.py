@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bench.procinfo import proc_start_epoch
+from bench.procinfo import cpu_seconds, proc_start_epoch, session_pids
 from bench.report import RESULTS, say
 from ovsagent.lab import Lab, LabConfig, procs, services
 
@@ -88,13 +88,22 @@ def agent_proc(lab: Lab, host: str = HOST) -> procs.Proc:
 def restart_agent(lab: Lab, host: str = HOST) -> float:
     """Stop the agent (SIGTERM) and start a new one; returns the new process's
     start (epoch seconds, 10 ms resolution)."""
+    stop_agent(lab, host)
+    return start_agent(lab, host)
+
+
+def stop_agent(lab: Lab, host: str = HOST) -> float:
+    """SIGTERM the agent; returns the seconds until its process group was gone
+    (SIGKILL after 15 s)."""
+    t = time.monotonic()
     procs.stop(agent_proc(lab, host), timeout=15)
+    return time.monotonic() - t
+
+
+def start_agent(lab: Lab, host: str = HOST) -> float:
+    """Start the lab's missing agent; returns its process's start (epoch seconds)."""
     lab.up()
     return proc_start_epoch(agent_proc(lab, host).pid)
-
-
-def stop_agent(lab: Lab, host: str = HOST) -> None:
-    procs.stop(agent_proc(lab, host), timeout=15)
 
 
 # ------------------------------------------------------------------ broker
@@ -120,12 +129,27 @@ def server_backlog(lab: Lab) -> int:
 
 def wait_server_idle(lab: Lab, timeout: float = 900) -> None:
     """Until neutron-server has worked off every agent call (the reference's, or a
-    stopped agent's, calls stay queued and would slow the next run down)."""
+    stopped agent's, calls stay queued and would slow the next run down): no
+    message queued for it, and its RPC workers idle (under 10 % of a core) for
+    two half-second samples in a row. The queue alone is not enough: the server
+    takes a call off the queue before working on it, and an agent that keeps a
+    few reports in flight leaves it empty between them while the server is busy
+    for many seconds more."""
+    rpc = lab.state.services.get("neutron-rpc")
     deadline = time.monotonic() + timeout
     quiet = 0
+    cpu = server_cpu(rpc.pid) if rpc else 0.0
     while quiet < 2 and time.monotonic() < deadline:
-        quiet = quiet + 1 if server_backlog(lab) == 0 else 0
         time.sleep(0.5)
+        used = server_cpu(rpc.pid) if rpc else 0.0
+        busy = used - cpu > 0.05
+        cpu = used
+        quiet = quiet + 1 if not busy and server_backlog(lab) == 0 else 0
+
+
+def server_cpu(sid: int) -> float:
+    """CPU seconds of the processes of the session that ``sid`` leads."""
+    return cpu_seconds(session_pids(sid))
 
 
 # --------------------------------------------------------------- agent logs

@@ -19,6 +19,8 @@ start:
                 change) can come long before this; this is the figure that
                 means "in sync with the server" (no such line: reference)
   flow mods     flow adds/modifies/deletes seen during the restart
+  stop          SIGTERM to the old process's exit (not part of the figures
+                above, which count from the new process's start)
   lost          pings lost on the sample, across the whole restart (the JSON
                 also says when: ``lost_at``, ``slow_replies``). The requests
                 still on their way when the pings are stopped (seconds after
@@ -45,7 +47,8 @@ from bench.labs import (
     agent_iterations,
     agent_logged_at,
     bench_lab,
-    restart_agent,
+    start_agent,
+    stop_agent,
     wait_server_idle,
 )
 from bench.ovsdbwatch import OvsdbWatch
@@ -80,6 +83,7 @@ METRICS = (
     ("flow_mods", "flow mods during the restart", ""),
     ("lost", "pings lost (sample, 10 ms interval)", ""),
     ("cpu", "agent CPU during the restart", "s"),
+    ("stop", "SIGTERM → old process gone", "s"),
 )
 
 
@@ -106,7 +110,8 @@ def one_restart(lab: Lab, agent: str, n: int, vms: list[Any], ovsdb_log: Path
     time.sleep(1.0)
     with FlowWatch(lab) as flows, OvsdbWatch(lab, ovsdb_log):
         t_stop = time.time()
-        started = restart_agent(lab)
+        stop_took = stop_agent(lab)
+        started = start_agent(lab)
         sid = lab.state.hosts[HOST].agent.pid  # type: ignore[union-attr]
         deadline = time.monotonic() + 600 + n
         first_pass = None
@@ -144,7 +149,7 @@ def one_restart(lab: Lab, agent: str, n: int, vms: list[Any], ovsdb_log: Path
             "lost": sum(x[0] for x in losses), "sent": sent - in_flight,
             "in_flight_at_stop": in_flight, "ping_summary_lost": sent - sum(c[1] for c in counts),
             "lost_at": gaps, "slow_replies": slow[:50], "cpu": cpu,
-            "stopped_for": started - t_stop, "ovsdb_log": str(ovsdb_log)}
+            "stop": stop_took, "stopped_for": started - t_stop, "ovsdb_log": str(ovsdb_log)}
 
 
 def run_agent(agent: str, sizes: list[int], runs: int, networks: int, pairs: int,
