@@ -66,9 +66,12 @@ def test_fixed_ip_change_moves_the_arp_rule(lab: Lab, workspace: Workspace) -> N
     subnet = a.port["fixed_ips"][0]["subnet_id"]
     workspace.client.update_port(a.port["id"],
                                  fixed_ips=[{"subnet_id": subnet, "ip_address": new}])
-    _wait("ARP rule for the new address", lambda: rule.format(new) in _dump(h1, "br-int", 24))
+    # once (a full test run, reference lab) the reference added the new rule at once
+    # but removed the old one only ~30 s later: give it time, as for the VID below
+    _wait("ARP rule for the new address", lambda: rule.format(new) in _dump(h1, "br-int", 24),
+          timeout=90)
     _wait("ARP rule for the old address gone",
-          lambda: rule.format(old) not in _dump(h1, "br-int", 24))
+          lambda: rule.format(old) not in _dump(h1, "br-int", 24), timeout=90)
 
     capture = Capture(b.vm, seconds=2.0)
     frames = [arp(a.vm.mac, old, f"{prefix}.250"), arp(a.vm.mac, new, f"{prefix}.250")]
