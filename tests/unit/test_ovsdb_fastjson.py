@@ -106,7 +106,10 @@ def test_install_replaces_ovs_json_parser() -> None:
     assert ovs.json.from_string('{"a": [1, "}"]}') == {"a": [1, "}"]}
 
 
-KEY_CHARS = st.characters(blacklist_characters="\x00")  # python-ovs rejects NUL
+# python-ovs rejects NUL; lone surrogates ("\ud800", which json.dumps escapes) are
+# not text ovsdb-server can send (its strings are UTF-8): python-ovs rejects them,
+# json.loads accepts them, and that difference is not one the agent can meet
+KEY_CHARS = st.characters(blacklist_characters="\x00", blacklist_categories=("Cs",))
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers(-2**63, 2**63 - 1)
     | st.text(alphabet=st.sampled_from('ab{}[]"\\\n é\u2028'), max_size=8),
