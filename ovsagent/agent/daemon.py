@@ -2,8 +2,9 @@
 
 Order: the RPC side (transport, push cache, consumers, then the details of
 the ports the previous process saved pulled in the background) on its own
-thread, first; once it has asked (or after 2 s), the OpenFlow listener and
-OVSDB, which connects and syncs (retried with a clear message while the
+thread, first; once it has asked for the saved ports (or after 2 s; at
+once when nothing was saved), the OpenFlow listener and OVSDB, which
+connects and syncs (retried with a clear message while the
 socket is missing); then physical bridges checked, the plugged ports the
 saved list missed pulled, the agent core (bridges, base flows, loop),
 tunnel_sync, the heartbeat. SIGTERM/SIGINT stop the agent leaving flows in
@@ -147,7 +148,10 @@ class Daemon:
         # the RPC side has the interpreter to itself until it has asked (both sides
         # are Python; side by side, asking came 0.3 s later on a loaded machine).
         # The bridges' setup and the OVSDB sync then fit in the server's time.
-        asked.wait(RPC_FIRST_WAIT)
+        # Nothing saved (first start, taking over from the reference): the ports to
+        # pull come from OVSDB, so its sync goes side by side with the RPC start.
+        if saved:
+            asked.wait(RPC_FIRST_WAIT)
         driver = make_driver(self.conf)
         try:
             client = connect_ovsdb(s, self.stop_event)
