@@ -6,9 +6,11 @@ import contextlib
 import os
 import re
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 from typing import Any
 
 from bench.labs import HOST
@@ -285,16 +287,19 @@ class ActiveWatch:
 
 _PING_TS = re.compile(r"^\[(\d+\.\d+)\].*bytes from.*icmp_seq=(\d+)(?:.*time=([\d.]+) ms)?")
 SLOW_REPLY_MS = 20.0  # a reply this late means the path stalled (10 ms pings)
+PINGER = Path(__file__).with_name("pinger.py")
 
 
 class TimedPing:
-    """``ping -D -i INTERVAL`` from a VM: the epoch of the first reply, counts, and
-    when replies were missing or late (for :meth:`gaps`).
+    """Pings every INTERVAL from a VM (``bench.pinger``, which prints what
+    ``ping -n -D`` prints): the epoch of the first reply, counts, and when
+    replies were missing or late (for :meth:`gaps`).
 
-    ``until_first``: stop pinging that many seconds after the first reply. Pings
-    are not free here: on the 2-CPU lab machine five 10 ms pings (the ping
-    processes and the userspace datapath forwarding them) took about one core,
-    which the server marking ports ACTIVE was then short of."""
+    ``until_first``: stop pinging that many seconds after the first reply.
+    Pings are not free here: the userspace datapath forwards them on the lab
+    machine's two CPUs, which the server marking ports ACTIVE shares (and
+    iputils ping, used before ``bench.pinger``, busy-waited between probes:
+    see that module)."""
 
     def __init__(self, vm: BenchVM, interval: float = 0.01,
                  until_first: float | None = None) -> None:
@@ -305,9 +310,10 @@ class TimedPing:
         self.summary = ""
         self.seen: dict[int, float] = {}  # icmp_seq -> epoch of its reply
         self.slow: list[tuple[float, float]] = []  # (epoch, rtt ms) of late replies
+        self.sending = threading.Event()  # the pinger's "PING" line: probes go out
         self._proc = subprocess.Popen(
-            ["ip", "netns", "exec", vm.netns, "ping", "-n", "-D", "-i", str(interval), "-W",
-             "1", vm.peer_ip], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+            ["ip", "netns", "exec", vm.netns, sys.executable, str(PINGER), "-i", str(interval),
+             vm.peer_ip], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         self._thread = threading.Thread(target=self._read, daemon=True)
         self._thread.start()
 
@@ -325,6 +331,8 @@ class TimedPing:
                 self.seen[int(m.group(2))] = at
                 if m.group(3) and float(m.group(3)) >= SLOW_REPLY_MS:
                     self.slow.append((at, float(m.group(3))))
+            elif line.startswith("PING "):
+                self.sending.set()
             elif "transmitted" in line:
                 self.summary = line.strip()
 

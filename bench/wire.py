@@ -130,6 +130,8 @@ def one_run(lab: Lab, n: int, networks: int, pairs: int, tag: str,
             tags = TagWatch(db, [s.name for s in specs]).start()
             active = ActiveWatch(lab, [p["id"] for p in ports]).start()
             pings = [TimedPing(vm, until_first=PING_AFTER_FIRST) for vm in vms]
+            for p in pings:  # probes going out before the plug: the first reply is
+                p.sending.wait(10)  # when forwarding began, not when a pinger started
             rss_start = rss_bytes(session_pids(sid))
             cpu0 = cpu_seconds(session_pids(sid))
             t0, _ = plug(db, specs)
