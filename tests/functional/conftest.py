@@ -9,6 +9,7 @@ from collections.abc import Iterator
 import pytest
 
 from ovsagent.testbench import SimHost, Testbed, remove_stale
+from ovsagent.testbench.vm import SimVM
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -49,3 +50,15 @@ def two_hosts(testbed: Testbed) -> tuple[SimHost, SimHost]:
     testbed.add_underlay()
     testbed.add_physnet("br-phys1")
     return h1, h2
+
+
+@pytest.fixture
+def normal_vm_pair(testbed: Testbed) -> tuple[SimHost, SimVM, SimVM]:
+    """A host whose br-int forwards NORMAL, with two VMs (198.19.1.1/.2) that ping."""
+    host = testbed.add_host("h1")
+    host.add_bridge("br-int", fail_mode=None)
+    host.ofctl("add-flow", "br-int", "priority=0,actions=NORMAL")
+    a = testbed.add_vm(host, "vm-a", "fa:16:3e:00:00:01", "198.19.1.1/24", "port-a")
+    b = testbed.add_vm(host, "vm-b", "fa:16:3e:00:00:02", "198.19.1.2/24", "port-b")
+    assert a.wait_ping(b.ip) < 10
+    return host, a, b

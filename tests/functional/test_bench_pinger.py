@@ -6,7 +6,7 @@ import time
 
 from bench.watch import TimedPing
 from bench.workload import BenchVM
-from ovsagent.testbench import Testbed
+from ovsagent.testbench import SimHost, Testbed
 from ovsagent.testbench.vm import SimVM
 
 
@@ -15,14 +15,9 @@ def _bench_vm(vm: SimVM, peer_ip: str) -> BenchVM:
                    peer_ip=peer_ip)
 
 
-def test_pinger_counts_replies_and_losses_on_real_packets(testbed: Testbed) -> None:
-    host = testbed.add_host("h1")
-    host.add_bridge("br-int", fail_mode=None)
-    host.ofctl("add-flow", "br-int", "priority=0,actions=NORMAL")
-    a = testbed.add_vm(host, "vm-a", "fa:16:3e:00:00:01", "198.19.1.1/24", "port-a")
-    b = testbed.add_vm(host, "vm-b", "fa:16:3e:00:00:02", "198.19.1.2/24", "port-b")
-    assert a.wait_ping(b.ip) < 10
-
+def test_pinger_counts_replies_and_losses_on_real_packets(
+        normal_vm_pair: tuple[SimHost, SimVM, SimVM]) -> None:
+    host, a, b = normal_vm_pair
     ping = TimedPing(_bench_vm(a, b.ip))
     assert ping.sending.wait(10)
     time.sleep(1.0)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ovsagent.testbench import SimHost, Testbed, netns
+from ovsagent.testbench.vm import SimVM
 
 
 def test_host_runs_its_own_ovs(sim_host: SimHost) -> None:
@@ -23,13 +24,8 @@ def test_restart_vswitchd_keeps_db(sim_host: SimHost) -> None:
     assert "br-test" in sim_host.vsctl("list-br").split()
 
 
-def test_vms_ping_through_normal_bridge(testbed: Testbed) -> None:
-    host = testbed.add_host("h1")
-    host.add_bridge("br-int", fail_mode=None)
-    host.ofctl("add-flow", "br-int", "priority=0,actions=NORMAL")
-    a = testbed.add_vm(host, "vm-a", "fa:16:3e:00:00:01", "198.19.1.1/24", "port-a")
-    b = testbed.add_vm(host, "vm-b", "fa:16:3e:00:00:02", "198.19.1.2/24", "port-b")
-    assert a.wait_ping(b.ip) < 10
+def test_vms_ping_through_normal_bridge(normal_vm_pair: tuple[SimHost, SimVM, SimVM]) -> None:
+    host, a, b = normal_vm_pair
     ids = host.vsctl("get", "Interface", a.ifname, "external_ids")
     assert "port-a" in ids and "fa:16:3e:00:00:01" in ids
     result = a.ping(b.ip, count=5, interval=0.05)
