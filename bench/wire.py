@@ -131,7 +131,8 @@ def one_run(lab: Lab, n: int, networks: int, pairs: int, tag: str,
             active = ActiveWatch(lab, [p["id"] for p in ports]).start()
             pings = [TimedPing(vm, until_first=PING_AFTER_FIRST) for vm in vms]
             for p in pings:  # probes going out before the plug: the first reply is
-                p.sending.wait(10)  # when forwarding began, not when a pinger started
+                if not p.sending.wait(10):  # when forwarding began, not a pinger's start
+                    say(f"the pinger in {p.vm.netns} did not start: its ping figure is missing")
             rss_start = rss_bytes(session_pids(sid))
             cpu0 = cpu_seconds(session_pids(sid))
             t0, _ = plug(db, specs)
